@@ -1,1 +1,5 @@
-//! (being built)
+//! The CloudFormation engine behind dpc (being built).
+
+pub mod diagnostic;
+
+pub use diagnostic::{Diagnostic, Location, Severity};
