@@ -1,1 +1,9 @@
-//! (being built)
+//! dpc's construct library: typed AWS resources (L1), constructs with secure
+//! defaults (L2), and the product's own stacks (L3): the central account, the
+//! account setup and one stack per pipeline.
+
+pub mod account;
+pub mod aws;
+pub mod central;
+pub mod pipeline;
+pub mod stepfunctions;

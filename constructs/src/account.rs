@@ -1,0 +1,1 @@
+//! The account setup stack `dpc-account-<alias>`, one per user account.

@@ -1,0 +1,1 @@
+//! The central account stack `dpc-central`.

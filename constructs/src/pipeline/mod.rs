@@ -1,0 +1,1 @@
+//! The pipeline stack `dpc-pipeline-<name>`, one per pipeline.yaml.

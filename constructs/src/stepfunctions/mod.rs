@@ -1,0 +1,1 @@
+//! Amazon States Language as typed Rust, and the state machine resource.
