@@ -1,0 +1,115 @@
+//! The JSON Schemas (draft-07) of the files, generated from [`crate::model`].
+
+use crate::model::{PipelineFile, PlatformFile, ScenarioFile};
+use crate::steps::StepRegistry;
+use schemars::generate::SchemaSettings;
+use serde_json::Value;
+
+/// Which file a schema describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SchemaKind {
+    /// `pipeline.yaml`.
+    Pipeline,
+    /// `platform.yaml`.
+    Platform,
+    /// A `dpc simulate` scenario.
+    Scenario,
+}
+
+impl SchemaKind {
+    /// Every kind.
+    pub const ALL: [SchemaKind; 3] = [
+        SchemaKind::Pipeline,
+        SchemaKind::Platform,
+        SchemaKind::Scenario,
+    ];
+
+    /// The name `dpc schema` takes: `pipeline`, `platform`, `scenario`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemaKind::Pipeline => "pipeline",
+            SchemaKind::Platform => "platform",
+            SchemaKind::Scenario => "scenario",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn from_name(name: &str) -> Option<SchemaKind> {
+        SchemaKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The committed file's name: `pipeline.schema.json`.
+    pub fn file_name(self) -> String {
+        format!("{}.schema.json", self.name())
+    }
+}
+
+/// The JSON Schema of a file, with the built-in step kinds.
+pub fn json_schema(kind: SchemaKind) -> Value {
+    json_schema_with(kind, &StepRegistry::builtin())
+}
+
+/// The JSON Schema of a file, with the step kinds of `registry`.
+pub fn json_schema_with(kind: SchemaKind, registry: &StepRegistry) -> Value {
+    let generator = SchemaSettings::draft07().into_generator();
+    let schema = match kind {
+        SchemaKind::Pipeline => generator.into_root_schema_for::<PipelineFile>(),
+        SchemaKind::Platform => generator.into_root_schema_for::<PlatformFile>(),
+        SchemaKind::Scenario => generator.into_root_schema_for::<ScenarioFile>(),
+    };
+    let mut value = schema.to_value();
+    tidy(&mut value);
+    if kind == SchemaKind::Pipeline {
+        registry.patch_schema(&mut value);
+    }
+    value
+}
+
+/// Makes the generated schema say what the loader accepts, in words editors show well:
+/// an optional key is either absent or a real value (never `null`); Rust's integer
+/// formats (`uint32`) are not JSON Schema's and go; doc comments' line breaks inside a
+/// paragraph become spaces.
+fn tidy(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get("type") {
+                let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if kept.len() == 1 {
+                    map.insert("type".into(), kept[0].clone());
+                } else if kept.len() != types.len() {
+                    map.insert("type".into(), Value::Array(kept));
+                }
+            }
+            if let Some(Value::Array(any)) = map.get("anyOf") {
+                let kept: Vec<Value> = any
+                    .iter()
+                    .filter(|s| s.get("type").is_none_or(|t| t != "null"))
+                    .cloned()
+                    .collect();
+                if kept.len() == 1 && kept.len() != any.len() {
+                    map.remove("anyOf");
+                    map.insert("allOf".into(), Value::Array(kept));
+                }
+            }
+            if map
+                .get("format")
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.starts_with("int") || f.starts_with("uint"))
+            {
+                map.remove("format");
+            }
+            if let Some(Value::String(text)) = map.get_mut("description") {
+                *text = text
+                    .split("\n\n")
+                    .map(|p| p.replace('\n', " "))
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+            }
+            for (_, child) in map.iter_mut() {
+                tidy(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(tidy),
+        _ => {}
+    }
+}
