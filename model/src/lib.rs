@@ -5,13 +5,32 @@
 //! Everything here is resolved: accounts are 12-digit ids, never aliases. The YAML
 //! language (aliases, positions, diagnostics) lives in `dpc-schema`, which resolves a
 //! user's `pipeline.yaml` into these types.
+//!
+//! The trigger semantics (SPEC: "Trigger semantics") are [`evaluate`]: one pure
+//! function the central Lambda, `dpc simulate` and the tests share.
+//! The state it needs, in the shape a table holds, is in [`state`].
 
 pub mod condition;
 pub mod duration;
+pub mod event;
+pub mod semantics;
+pub mod state;
 pub mod status;
+pub mod time;
+pub mod trigger_event;
 
 pub use condition::{
     Condition, ConditionItem, ConditionNode, ExecutionsTrigger, Operator, PipelineId,
 };
 pub use duration::{Duration, DurationError};
+pub use event::{EventKey, EventStatus, StatusEvent};
+pub use semantics::{
+    Decision, Firing, Unmet, UnmetReason, Waiting, check_item, evaluate, explain, holds, upstream,
+};
+pub use state::{ChildState, Recorded, RunLog};
 pub use status::Status;
+pub use time::{Timestamp, TimestampError};
+pub use trigger_event::{
+    TRIGGER_DETAIL_TYPE, TRIGGER_EVENT_VERSION, TRIGGER_SOURCE, TimedTriggerEvent, TriggerCause,
+    TriggerDetail, TriggerEvent, Upstream,
+};
