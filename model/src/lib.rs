@@ -13,6 +13,7 @@
 pub mod condition;
 pub mod duration;
 pub mod event;
+pub mod naming;
 pub mod semantics;
 pub mod state;
 pub mod status;
