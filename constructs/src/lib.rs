@@ -6,4 +6,5 @@ pub mod account;
 pub mod aws;
 pub mod central;
 pub mod pipeline;
+pub mod security;
 pub mod stepfunctions;

@@ -1,0 +1,7 @@
+//! IAM: typed policy documents, `AWS::IAM::*` resources (L1) and [`Role`] (L2).
+
+pub mod cfn;
+pub mod policy;
+
+pub use cfn::*;
+pub use policy::*;
