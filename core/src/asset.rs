@@ -139,7 +139,7 @@ pub(crate) fn stage(
             .with_help("use letters, digits, `-`, `_` and `.`, starting with a letter or digit"));
     }
     if let Some(ext) = &asset.extension
-        && !(!ext.is_empty() && ext.bytes().all(|b| b.is_ascii_alphanumeric()))
+        && (ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
         return Err(invalid(format!(
             "asset extension `{ext}` is not letters and digits"

@@ -208,10 +208,6 @@ impl Tree {
         self.nodes.get_mut(node.0 as usize)
     }
 
-    pub(crate) fn node_count(&self) -> usize {
-        self.nodes.len()
-    }
-
     pub(crate) fn stack_data(&self, stack: StackId) -> Option<&StackData> {
         match self.get(stack.0).map(|n| &n.kind) {
             Some(NodeKind::Stack(s)) => Some(s),
