@@ -7,14 +7,16 @@
 //! user's `pipeline.yaml` into these types.
 //!
 //! The trigger semantics (SPEC: "Trigger semantics") are [`evaluate`]: one pure
-//! function the central Lambda, `dpc simulate` and the tests share.
-//! The state it needs, in the shape a table holds, is in [`state`].
+//! function the central Lambda, `dpc simulate` ([`simulate()`]) and the tests share.
+//! The state it needs, in the shape a table holds, is in [`state`]; the names dpc
+//! gives things are in [`naming`].
 
 pub mod condition;
 pub mod duration;
 pub mod event;
 pub mod naming;
 pub mod semantics;
+pub mod simulate;
 pub mod state;
 pub mod status;
 pub mod time;
@@ -28,6 +30,7 @@ pub use event::{EventKey, EventStatus, StatusEvent};
 pub use semantics::{
     Decision, Firing, Unmet, UnmetReason, Waiting, check_item, evaluate, explain, holds, upstream,
 };
+pub use simulate::{Fired, Pending, ScenarioEvent, Step, Timeline, resolve_executions, simulate};
 pub use state::{ChildState, Recorded, RunLog};
 pub use status::Status;
 pub use time::{Timestamp, TimestampError};

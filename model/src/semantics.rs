@@ -429,3 +429,394 @@ fn pending_node(node: &ConditionNode, check: &mut Check<'_>) -> Option<Waiting> 
         ConditionNode::Group(group) => pending(group, check),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CORE: &str = "222222222222";
+    const SEARCH: &str = "333333333333";
+
+    fn t(hm: &str) -> Timestamp {
+        Timestamp::parse(&format!("2026-11-26T{hm}:00Z")).unwrap()
+    }
+
+    fn id(name: &str) -> PipelineId {
+        let account = if name == "searches" { SEARCH } else { CORE };
+        PipelineId::new(account, name)
+    }
+
+    fn item(name: &str, status: &[Status]) -> ConditionNode {
+        ConditionNode::Item(ConditionItem {
+            pipeline: id(name),
+            status: status.to_vec(),
+        })
+    }
+
+    fn all_of(nodes: Vec<ConditionNode>, within: &str) -> ExecutionsTrigger {
+        ExecutionsTrigger {
+            condition: Condition {
+                operator: Operator::And,
+                all_of: nodes,
+                any_of: vec![],
+            },
+            within: Duration::parse(within).unwrap(),
+        }
+    }
+
+    fn any_of(nodes: Vec<ConditionNode>, within: &str) -> ExecutionsTrigger {
+        ExecutionsTrigger {
+            condition: Condition {
+                operator: Operator::And,
+                all_of: vec![],
+                any_of: nodes,
+            },
+            within: Duration::parse(within).unwrap(),
+        }
+    }
+
+    fn ev(name: &str, exec: &str, status: &str, redrive: u32, at: &str) -> StatusEvent {
+        StatusEvent {
+            pipeline: id(name),
+            execution: exec.to_string(),
+            status: EventStatus::parse(status),
+            redrive_count: redrive,
+            time: t(at),
+        }
+    }
+
+    /// Delivers events in order with the clock at the latest time so far; returns
+    /// the final state and the times at which C fired.
+    fn run(trigger: &ExecutionsTrigger, events: &[StatusEvent]) -> (ChildState, Vec<Firing>) {
+        let mut state = ChildState::default();
+        let mut clock = events[0].time;
+        let mut fired = Vec::new();
+        for e in events {
+            clock = clock.max(e.time);
+            let d = evaluate(trigger, &state, e, clock);
+            state = d.state;
+            fired.extend(d.firing);
+        }
+        (state, fired)
+    }
+
+    const OK: &[Status] = &[Status::Succeeded];
+
+    #[test]
+    fn an_item_holds_only_for_the_statuses_it_names() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        let (_, fired) = run(&trig, &[ev("listings", "r1", "FAILED", 0, "03:40")]);
+        assert!(fired.is_empty());
+        let (_, fired) = run(&trig, &[ev("listings", "r1", "SUCCEEDED", 0, "03:40")]);
+        assert_eq!(fired.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_status_matches_nothing_but_is_still_the_latest() {
+        let any_status = all_of(vec![item("listings", &Status::ALL)], "24h");
+        let (state, fired) = run(
+            &any_status,
+            &[ev("listings", "r1", "PENDING_REDRIVE", 0, "03:40")],
+        );
+        assert!(fired.is_empty());
+        assert_eq!(
+            state.latest(&id("listings")).map(|e| e.status.as_str()),
+            Some("PENDING_REDRIVE")
+        );
+        // A FAILED fallback no longer holds once a later unknown status is the latest.
+        let fallback = all_of(vec![item("listings", &[Status::Failed])], "24h");
+        let failed = ChildState {
+            parents: vec![ev("listings", "r1", "FAILED", 0, "03:40")],
+            last_trigger_time: None,
+        };
+        assert!(holds(&fallback, &failed, t("03:40")));
+        let d = evaluate(
+            &fallback,
+            &failed,
+            &ev("listings", "r1", "PENDING_REDRIVE", 0, "03:41"),
+            t("03:41"),
+        );
+        assert!(d.firing.is_none());
+        assert!(!holds(&fallback, &d.state, t("03:41")));
+    }
+
+    #[test]
+    fn latest_is_by_event_time_not_by_arrival() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        // The 06:00 failure arrives first; the 05:00 success arrives late and is older.
+        let (state, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r2", "FAILED", 0, "06:00"),
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+            ],
+        );
+        assert!(fired.is_empty());
+        assert_eq!(state.latest(&id("listings")).unwrap().execution, "r2");
+    }
+
+    #[test]
+    fn at_equal_times_terminal_beats_running_whatever_the_order() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        for order in [[0, 1], [1, 0]] {
+            let events = [
+                ev("listings", "r1", "RUNNING", 0, "05:00"),
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+            ];
+            let ordered: Vec<StatusEvent> = order.iter().map(|&i| events[i].clone()).collect();
+            let (state, fired) = run(&trig, &ordered);
+            assert_eq!(fired.len(), 1, "order {order:?}");
+            assert_eq!(
+                state.latest(&id("listings")).unwrap().status.as_str(),
+                "SUCCEEDED"
+            );
+        }
+    }
+
+    #[test]
+    fn at_equal_times_higher_redrive_then_greater_execution_wins() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        let (_, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 1, "05:00"),
+                ev("listings", "r9", "FAILED", 0, "05:00"),
+            ],
+        );
+        assert_eq!(
+            fired.len(),
+            1,
+            "redrive 1 beats redrive 0 at the same second"
+        );
+        let (state, _) = run(
+            &trig,
+            &[
+                ev("listings", "r9", "FAILED", 0, "05:00"),
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+            ],
+        );
+        assert_eq!(state.latest(&id("listings")).unwrap().execution, "r9");
+    }
+
+    #[test]
+    fn a_running_event_older_than_its_terminal_event_changes_nothing() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        let (state, fired) = run(&trig, &[ev("listings", "r1", "SUCCEEDED", 0, "05:00")]);
+        assert_eq!(fired.len(), 1);
+        let d = evaluate(
+            &trig,
+            &state,
+            &ev("listings", "r1", "RUNNING", 0, "04:00"),
+            t("05:00"),
+        );
+        assert!(!d.changed);
+        assert_eq!(d.state, state);
+        assert!(d.firing.is_none());
+    }
+
+    #[test]
+    fn only_events_strictly_after_the_last_trigger_count() {
+        let trig = any_of(vec![item("listings", OK), item("searches", OK)], "24h");
+        let (state, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+                // Same second as the trigger: not strictly after it.
+                ev("searches", "s1", "SUCCEEDED", 0, "05:00"),
+            ],
+        );
+        assert_eq!(fired.len(), 1);
+        assert_eq!(state.last_trigger_time, Some(t("05:00")));
+        let w = explain(&trig, &state, t("05:00")).unwrap();
+        assert_eq!(
+            w.to_string(),
+            "one of (listings@222222222222: latest SUCCEEDED at 2026-11-26T05:00:00Z is not after the last trigger at 2026-11-26T05:00:00Z, needs a new SUCCEEDED | searches@333333333333: latest SUCCEEDED at 2026-11-26T05:00:00Z is not after the last trigger at 2026-11-26T05:00:00Z, needs a new SUCCEEDED)"
+        );
+    }
+
+    #[test]
+    fn the_same_upstream_events_cannot_fire_twice() {
+        // anyOf: after firing on listings, a RUNNING of searches must not re-fire on
+        // the old listings success.
+        let trig = any_of(vec![item("listings", OK), item("searches", OK)], "24h");
+        let (_, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+                ev("searches", "s1", "RUNNING", 0, "06:00"),
+                ev("searches", "s1", "FAILED", 0, "07:00"),
+            ],
+        );
+        assert_eq!(fired.len(), 1);
+    }
+
+    #[test]
+    fn events_older_than_within_do_not_count_and_the_boundary_does() {
+        let trig = all_of(vec![item("listings", OK), item("searches", OK)], "2h");
+        let (state, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 0, "03:00"),
+                ev("searches", "s1", "SUCCEEDED", 0, "05:01"),
+            ],
+        );
+        assert!(fired.is_empty());
+        assert_eq!(
+            explain(&trig, &state, t("05:01")).unwrap().to_string(),
+            "listings@222222222222: latest SUCCEEDED at 2026-11-26T03:00:00Z is older than within (2h), needs a new SUCCEEDED"
+        );
+        let (_, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 0, "03:00"),
+                ev("searches", "s1", "SUCCEEDED", 0, "05:00"),
+            ],
+        );
+        assert_eq!(fired.len(), 1, "exactly `within` old still counts");
+    }
+
+    #[test]
+    fn a_redriven_execution_is_new() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        let (_, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+                ev("listings", "r1", "SUCCEEDED", 1, "06:00"),
+            ],
+        );
+        assert_eq!(fired.len(), 2);
+        // The same report with another time is the same event.
+        let (_, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+                ev("listings", "r1", "SUCCEEDED", 0, "05:01"),
+            ],
+        );
+        assert_eq!(fired.len(), 1);
+    }
+
+    #[test]
+    fn a_failed_parent_can_run_a_fallback() {
+        let trig = all_of(
+            vec![item("listings", &[Status::Failed, Status::TimedOut])],
+            "24h",
+        );
+        let (_, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "RUNNING", 0, "03:00"),
+                ev("listings", "r1", "TIMED_OUT", 0, "04:00"),
+            ],
+        );
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].cause.status.as_str(), "TIMED_OUT");
+    }
+
+    #[test]
+    fn cause_is_the_delivered_event_and_upstream_every_parent_with_an_event() {
+        let trig = ExecutionsTrigger {
+            condition: Condition {
+                operator: Operator::Or,
+                all_of: vec![item("listings", OK), item("searches", OK)],
+                any_of: vec![item("ads", OK)],
+            },
+            within: Duration::parse("24h").unwrap(),
+        };
+        let (state, fired) = run(
+            &trig,
+            &[
+                ev("listings", "r1", "FAILED", 0, "03:00"),
+                ev("unrelated", "u1", "SUCCEEDED", 0, "03:30"),
+                ev("ads", "a1", "SUCCEEDED", 0, "04:00"),
+            ],
+        );
+        assert_eq!(fired.len(), 1);
+        let firing = &fired[0];
+        assert_eq!(firing.cause.pipeline, id("ads"));
+        assert_eq!(firing.time, t("04:00"));
+        let json = serde_json::to_value(&firing.upstream).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"222222222222": {"ads": "SUCCEEDED", "listings": "FAILED"}})
+        );
+        assert!(
+            state.latest(&id("unrelated")).is_none(),
+            "non-parents are not kept"
+        );
+    }
+
+    #[test]
+    fn a_clock_behind_the_event_time_never_makes_the_trigger_time_earlier() {
+        let trig = any_of(vec![item("listings", OK), item("searches", OK)], "24h");
+        let state = ChildState::default();
+        let d = evaluate(
+            &trig,
+            &state,
+            &ev("listings", "r1", "SUCCEEDED", 0, "05:00"),
+            t("04:59"),
+        );
+        assert_eq!(d.firing.as_ref().unwrap().time, t("05:00"));
+        let d2 = evaluate(
+            &trig,
+            &d.state,
+            &ev("searches", "s1", "RUNNING", 0, "04:00"),
+            t("05:00"),
+        );
+        assert!(d2.firing.is_none());
+    }
+
+    #[test]
+    fn explain_names_what_each_unmet_item_lacks() {
+        let trig = all_of(
+            vec![
+                item("listings", OK),
+                item("searches", OK),
+                ConditionNode::Group(Condition {
+                    operator: Operator::And,
+                    all_of: vec![],
+                    any_of: vec![
+                        item("ads", OK),
+                        item("clicks", &[Status::Succeeded, Status::Failed]),
+                    ],
+                }),
+            ],
+            "24h",
+        );
+        let (state, fired) = run(&trig, &[ev("listings", "r1", "FAILED", 0, "03:40")]);
+        assert!(fired.is_empty());
+        let w = explain(&trig, &state, t("03:40")).unwrap();
+        assert_eq!(
+            w.to_string(),
+            "listings@222222222222: latest FAILED, needs SUCCEEDED; \
+             searches@333333333333: no event yet, needs SUCCEEDED; \
+             one of (ads@222222222222: no event yet, needs SUCCEEDED | \
+             clicks@222222222222: no event yet, needs SUCCEEDED or FAILED)"
+        );
+        let names: Vec<&str> = w.unmet().iter().map(|u| u.pipeline.name.as_str()).collect();
+        assert_eq!(names, ["listings", "searches", "ads", "clicks"]);
+        let json = serde_json::to_value(&w).unwrap();
+        assert_eq!(
+            json["allOf"][0],
+            serde_json::json!({"item": {
+                "pipeline": {"account": CORE, "name": "listings"},
+                "needs": ["SUCCEEDED"],
+                "reason": "wrongStatus", "latest": "FAILED", "time": "2026-11-26T03:40:00Z"
+            }})
+        );
+        let back: Waiting = serde_json::from_value(json).unwrap();
+        assert_eq!(back, w);
+    }
+
+    #[test]
+    fn explain_is_none_exactly_when_the_condition_holds() {
+        let trig = all_of(vec![item("listings", OK)], "24h");
+        let state = ChildState {
+            parents: vec![ev("listings", "r1", "SUCCEEDED", 0, "03:00")],
+            last_trigger_time: None,
+        };
+        assert!(holds(&trig, &state, t("04:00")));
+        assert_eq!(explain(&trig, &state, t("04:00")), None);
+    }
+}
