@@ -5,11 +5,17 @@
 //! - [`intrinsic`]: `States.Format(...)` and friends, with escaping in one place.
 //! - [`chain`]: wiring states together in order, with unique names.
 //! - [`dag`]: a DAG of steps as series and `Parallel` states.
+//! - [`check`]: structural checks and the size limit.
+//! - [`cfn`] / [`state_machine`]: `AWS::StepFunctions::StateMachine` (L1) and
+//!   [`StateMachine`] (L2).
 
 pub mod asl;
+pub mod cfn;
 pub mod chain;
+pub mod check;
 pub mod dag;
 pub mod intrinsic;
+pub mod state_machine;
 
 pub use asl::{
     Branch, Catcher, Choice, ChoiceRule, Comparison, Condition, Definition, Fail, Parallel, Pass,
@@ -17,3 +23,4 @@ pub use asl::{
 };
 pub use chain::{Chain, ChainError};
 pub use dag::{DagError, Plan};
+pub use state_machine::{StateMachine, StateMachineProps};
