@@ -7,8 +7,9 @@ use crate::resource::Resource;
 use crate::tree::{NodeId, NodeKind, StackId, Tree};
 
 /// Something to apply to every node below the construct it is added to (that construct
-/// included). Aspects run in pre-order; at each node the aspects of its ancestors run
-/// first, outermost first, each in the order it was added.
+/// included). Aspects run in pre-order; at each node the aspects that apply to it run by
+/// [`priority`](Aspect::priority) (lowest first, so changes happen before checks), then
+/// outermost first, then in the order they were added — the CDK's order.
 ///
 /// An aspect sees one node at a time through a [`NodeView`]: it can read the whole tree,
 /// change the node's resource (type, properties, attributes) and report diagnostics. It
@@ -17,6 +18,22 @@ pub trait Aspect {
     /// Visits one node; returns what is wrong with it (diagnostics without a construct
     /// path get the node's path).
     fn visit(&self, node: &mut NodeView<'_>) -> Vec<Diagnostic>;
+
+    /// When this aspect runs at a node relative to the others: [`priority::MUTATING`]
+    /// for aspects that change resources, [`priority::READONLY`] for checks.
+    fn priority(&self) -> i32 {
+        priority::DEFAULT
+    }
+}
+
+/// Aspect priorities, as in the CDK (`AspectPriority`).
+pub mod priority {
+    /// Aspects that change the tree.
+    pub const MUTATING: i32 = 200;
+    /// Aspects that say nothing about themselves.
+    pub const DEFAULT: i32 = 500;
+    /// Aspects that only check.
+    pub const READONLY: i32 = 1000;
 }
 
 impl<F> Aspect for F
@@ -103,19 +120,22 @@ pub(crate) fn invoke_aspects(tree: &mut Tree) -> Vec<Diagnostic> {
             cursor = tree.parent(n);
         }
         chain.reverse();
-        for ancestor in chain {
-            for (_, aspects) in attached.iter().filter(|(owner, _)| *owner == ancestor) {
-                for aspect in aspects {
-                    let mut view = NodeView { tree, node };
-                    let path = view.path();
-                    diagnostics.extend(
-                        aspect
-                            .visit(&mut view)
-                            .into_iter()
-                            .map(|d| with_path(d, &path)),
-                    );
-                }
-            }
+        let mut applicable: Vec<&dyn Aspect> = chain
+            .iter()
+            .flat_map(|ancestor| attached.iter().filter(move |(owner, _)| owner == ancestor))
+            .flat_map(|(_, aspects)| aspects.iter().map(Box::as_ref))
+            .collect();
+        // A stable sort keeps ancestors first and insertion order within one priority.
+        applicable.sort_by_key(|a| a.priority());
+        for aspect in applicable {
+            let mut view = NodeView { tree, node };
+            let path = view.path();
+            diagnostics.extend(
+                aspect
+                    .visit(&mut view)
+                    .into_iter()
+                    .map(|d| with_path(d, &path)),
+            );
         }
     }
     diagnostics
