@@ -1,5 +1,8 @@
 //! The post-render lint: references that leave their template and CloudFormation quotas.
 
+// Helpers outside #[test] fns unwrap too: in a test a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use dpc_core::{
     App, Diagnostic, Expr, Output, Parameter, RawResource, ResourceOptions, Scope, StackProps,
     codes,

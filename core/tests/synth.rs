@@ -1,6 +1,9 @@
 //! Synthesis through the public API: template shape, determinism, aspects, validations,
 //! deployment order and assets.
 
+// Helpers outside #[test] fns unwrap too: in a test a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use dpc_core::aspect::priority;
 use dpc_core::{
     App, Aspect, Assembly, CfnResource, DeletionPolicy, Diagnostic, Expr, FileAsset, NodeView,

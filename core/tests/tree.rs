@@ -1,6 +1,9 @@
 //! The construct tree through the public API: ids, paths, logical ids, collisions,
 //! handles and resource changes after creation.
 
+// Helpers outside #[test] fns unwrap too: in a test a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use dpc_core::{App, CfnResource, DeletionPolicy, Expr, RawResource, StackProps, codes};
 use serde::Serialize;
 use serde_json::json;

@@ -1,6 +1,9 @@
 //! Writing the cloud assembly: changed files only, stale files removed, foreign
 //! directories refused, failed synthesis leaves the directory alone.
 
+// Helpers outside #[test] fns unwrap too: in a test a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use dpc_core::{App, Assembly, FileAsset, RawResource, StackProps, codes};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -196,8 +199,14 @@ fn a_failed_synth_never_touches_the_directory() {
             RawResource::new("AWS::SQS::Queue", json!({"QueueName": {"Ref": "Nope"}})),
         )
         .unwrap();
-    let result = app.synth().map(|assembly| assembly.write(&out));
-    assert!(result.is_err());
+    let diagnostics = match app.synth() {
+        Ok(assembly) => panic!(
+            "synth should fail; it would write {:?}",
+            assembly.write(&out)
+        ),
+        Err(diagnostics) => diagnostics,
+    };
+    assert_eq!(diagnostics[0].code, codes::DANGLING_REFERENCE);
     assert_eq!(snapshot(&out), before);
     let _ = std::fs::remove_dir_all(&out);
 }
