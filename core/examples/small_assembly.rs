@@ -67,6 +67,24 @@ fn build() -> Result<App, Vec<dpc_core::Diagnostic>> {
     let script = scope
         .add_file_asset(FileAsset::bytes(b"print('hello')\n".to_vec(), "py"))
         .map_err(|d| vec![d])?;
+    // A bundle built later (`dpc synth --bundle`): listed in the asset manifest, not copied.
+    let bundle = scope
+        .add_file_asset(FileAsset::file("not-built-yet/bundle.zip").with_id("runtime-0001"))
+        .map_err(|d| vec![d])?;
+    scope
+        .add_resource(
+            "Fn",
+            RawResource::new(
+                "AWS::Lambda::Function",
+                json!({
+                    "Code": {"S3Bucket": bundle.bucket_name, "S3Key": bundle.object_key},
+                    "Handler": "bootstrap",
+                    "Runtime": "provided.al2023",
+                    "Role": Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/dpc-runtime"),
+                }),
+            ),
+        )
+        .map_err(|d| vec![d])?;
     scope
         .add_resource(
             "Logs",
