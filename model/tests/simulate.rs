@@ -1,5 +1,7 @@
 //! `simulate` on the case study and on the execution-naming rules.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
 use dpc_model::{
     Condition, ConditionItem, ConditionNode, Duration, EventStatus, ExecutionsTrigger, Operator,
     PipelineId, Recorded, ScenarioEvent, Status, Timestamp, resolve_executions, simulate,
