@@ -89,7 +89,8 @@ exit status:
   0  the event matches (or, without EVENT, the pattern is valid)
   1  the event does not match
   2  the pattern is invalid; EventBridge's reason is printed on stderr
-  3  the command was used wrongly, or a file is unreadable or not JSON
+  3  could not run: wrong usage, an unreadable or non-JSON file, or the
+     pinned tools are not installed (scripts/install-tools)
 """
 
 
