@@ -23,9 +23,18 @@ pub mod resolved;
 pub mod steps;
 pub mod suggest;
 
+mod check;
+mod discover;
+mod load;
+mod organisation;
 mod schema;
+mod source;
+mod tree;
+mod validate;
 
-pub use dpc_core::diagnostic::{Diagnostic, Location, Severity};
+pub use discover::SKIPPED_DIRS;
+pub use dpc_core::diagnostic::{Diagnostic, Location, Severity, Sources, render_json};
+pub use organisation::{LoadOptions, load_organisation_with_options};
 pub use resolved::*;
 pub use schema::{SchemaKind, json_schema, json_schema_with};
 pub use steps::{StepContext, StepKind, StepProblem, StepRegistry};
@@ -51,9 +60,14 @@ pub fn load_organisation_with(
     path: &Path,
     registry: &StepRegistry,
 ) -> Result<(Organisation, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let _ = (path, registry);
-    Err(vec![Diagnostic::error(
-        codes::READ_FAILED,
-        "the loader is being built",
-    )])
+    organisation::load(path, registry, &[])
+}
+
+/// Renders diagnostics for people, like rustc: each with its file, line and column, the
+/// source line with a caret, notes and help; then a summary line such as `error: could
+/// not load the organisation (3 errors, 1 warning)`. `color` adds ANSI colour: the caller
+/// decides (a terminal, and `NO_COLOR` unset). `sources` holds the files' text; build it
+/// with [`Sources::read_for`].
+pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    dpc_core::diagnostic::render_report(diagnostics, sources, color, "load the organisation")
 }

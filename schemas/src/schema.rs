@@ -98,6 +98,44 @@ fn tidy(value: &mut Value) {
             {
                 map.remove("format");
             }
+            // An enum whose values have docs comes out as `oneOf` of `const`s; validators
+            // then only say "not valid under any of the schemas". A plain `enum` gives a
+            // precise error; the values' docs move into the description.
+            if let Some(Value::Array(variants)) = map.get("oneOf")
+                && !variants.is_empty()
+                && variants
+                    .iter()
+                    .all(|v| v.get("const").is_some_and(Value::is_string))
+            {
+                let values: Vec<Value> = variants
+                    .iter()
+                    .filter_map(|v| v.get("const").cloned())
+                    .collect();
+                let docs: Vec<String> = variants
+                    .iter()
+                    .filter_map(|v| {
+                        let value = v.get("const")?.as_str()?;
+                        let doc = v.get("description")?.as_str()?;
+                        Some(format!("`{value}`: {doc}"))
+                    })
+                    .collect();
+                map.remove("oneOf");
+                map.insert("type".into(), Value::String("string".into()));
+                map.insert("enum".into(), Value::Array(values));
+                if !docs.is_empty() {
+                    let base = map
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                    let joined = if base.is_empty() {
+                        docs.join(" ")
+                    } else {
+                        format!("{base} {}", docs.join(" "))
+                    };
+                    map.insert("description".into(), Value::String(joined));
+                }
+            }
             if let Some(Value::String(text)) = map.get_mut("description") {
                 *text = text
                     .split("\n\n")

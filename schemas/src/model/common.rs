@@ -29,6 +29,20 @@ pub mod patterns {
     pub const RELEASE_LABEL: &str = "^emr-[0-9]+\\.[0-9]+\\.[0-9]+$";
     /// A Secrets Manager secret name.
     pub const SECRET_NAME: &str = "^[A-Za-z0-9/_+=.@-]{1,512}$";
+    /// An EC2 instance type such as `m5.xlarge`.
+    pub const INSTANCE_TYPE: &str = "^[a-z][a-z0-9-]*\\.[a-z0-9]+$";
+    /// A VPC id.
+    pub const VPC_ID: &str = "^vpc-[0-9a-f]{8,17}$";
+    /// A subnet id.
+    pub const SUBNET_ID: &str = "^subnet-[0-9a-f]{8,17}$";
+    /// A KMS key (or alias) ARN.
+    pub const KMS_KEY_ARN: &str = "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$";
+    /// An IAM managed policy ARN.
+    pub const POLICY_ARN: &str = "^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$";
+    /// A Java class name.
+    pub const JAVA_CLASS: &str = "^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$";
+    /// An EventBridge bus name.
+    pub const BUS_NAME: &str = "^[A-Za-z0-9._-]{1,256}$";
 }
 
 /// A duration such as `30m`, `6h`, `2d` or `1h30m` (units d, h, m, s, largest first);

@@ -1,5 +1,6 @@
 //! `pipeline.yaml`: one per pipeline project.
 
+use super::common::patterns;
 use super::common::{
     ChannelName, DurationText, MarketName, NotificationTypeName, OperatorName, StatusName,
     WeekDayName,
@@ -17,11 +18,11 @@ use std::borrow::Cow;
 pub struct PipelineFile {
     /// The pipeline's name: lowercase letters, digits and `-`, starting with a letter, at
     /// most 63 characters; unique within its account.
-    #[schemars(pattern(r"^[a-z][a-z0-9-]{0,62}$"))]
+    #[schemars(pattern(patterns::NAME))]
     pub name: String,
     /// The account the pipeline runs in: an alias from platform.yaml, or a 12-digit id
     /// listed there.
-    #[schemars(pattern(r"^([a-z][a-z0-9-]{0,39}|[0-9]{12})$"))]
+    #[schemars(pattern(patterns::ACCOUNT_REF))]
     pub account: String,
     /// What the pipeline produces, for people reading the graph and the alerts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,11 +145,11 @@ pub struct ExecutionsFile {
 pub struct ConditionEntryFile {
     /// The upstream pipeline's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z][a-z0-9-]{0,62}$"))]
+    #[schemars(pattern(patterns::NAME))]
     pub name: Option<String>,
     /// The upstream pipeline's account: an alias from platform.yaml or a 12-digit id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^([a-z][a-z0-9-]{0,39}|[0-9]{12})$"))]
+    #[schemars(pattern(patterns::ACCOUNT_REF))]
     pub account: Option<String>,
     /// The statuses of the upstream pipeline's latest run that satisfy this item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -174,7 +175,7 @@ pub struct ClusterFile {
     /// The EMR release, e.g. `emr-7.5.0`. Required here or in platform.yaml's
     /// `defaults.emr`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^emr-[0-9]+\.[0-9]+\.[0-9]+$"))]
+    #[schemars(pattern(patterns::RELEASE_LABEL))]
     pub release_label: Option<String>,
     /// The master node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,7 +208,7 @@ pub struct MasterFile {
     /// The instance type, e.g. `m5.xlarge`. Defaults to platform.yaml's
     /// `defaults.emr.instanceType`, else `m5.xlarge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"))]
+    #[schemars(pattern(patterns::INSTANCE_TYPE))]
     pub instance_type: Option<String>,
     /// `ON_DEMAND` or `SPOT`. Defaults to `ON_DEMAND`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,7 +222,7 @@ pub struct InstanceGroupFile {
     /// The instance type, e.g. `r5.2xlarge`. Defaults to platform.yaml's
     /// `defaults.emr.instanceType`, else `m5.xlarge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"))]
+    #[schemars(pattern(patterns::INSTANCE_TYPE))]
     pub instance_type: Option<String>,
     /// How many nodes. Core nodes default to platform.yaml's `defaults.emr.coreInstances`,
     /// else 2; task nodes default to 1.
@@ -268,7 +269,7 @@ pub struct HiveMetastoreFile {
     /// The Secrets Manager secret holding the metastore connection as JSON in the RDS
     /// secret format (host, port, dbname, username, password); the cluster reads it
     /// itself at run time.
-    #[schemars(pattern(r"^[A-Za-z0-9/_+=.@-]{1,512}$"))]
+    #[schemars(pattern(patterns::SECRET_NAME))]
     pub secret_name: String,
 }
 
@@ -278,18 +279,18 @@ pub struct HiveMetastoreFile {
 pub struct AccessFile {
     /// S3 locations the jobs may read, e.g. `s3://lake/listings/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(inner(pattern(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")))]
+    #[schemars(inner(pattern(patterns::S3_URI)))]
     pub read: Option<Vec<String>>,
     /// S3 locations the jobs may write (and read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(inner(pattern(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")))]
+    #[schemars(inner(pattern(patterns::S3_URI)))]
     pub write: Option<Vec<String>>,
     /// Glue Data Catalog databases the jobs may use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glue_databases: Option<Vec<String>>,
     /// ARNs of KMS keys the jobs may use to decrypt and encrypt data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(inner(pattern(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$")))]
+    #[schemars(inner(pattern(patterns::KMS_KEY_ARN)))]
     pub kms_keys: Option<Vec<String>>,
 }
 
@@ -339,7 +340,7 @@ impl JsonSchema for StepFile {
                 "name": {
                     "description": "The step's name: lowercase letters, digits and `-`, starting with a letter; unique within the pipeline.",
                     "type": "string",
-                    "pattern": "^[a-z][a-z0-9-]{0,62}$"
+                    "pattern": patterns::NAME
                 },
                 "type": {
                     "description": "The step's kind.",
@@ -394,6 +395,6 @@ pub struct TargetFile {
     pub addresses: Option<Vec<String>>,
     /// OpsGenie: the Secrets Manager secret holding the endpoint URL with its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z0-9/_+=.@-]{1,512}$"))]
+    #[schemars(pattern(patterns::SECRET_NAME))]
     pub secret_name: Option<String>,
 }

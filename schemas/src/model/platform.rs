@@ -1,5 +1,6 @@
 //! `platform.yaml`: one per organisation.
 
+use super::common::patterns;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -34,19 +35,19 @@ pub struct PlatformFile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CentralFile {
     /// The central account's 12-digit id, quoted: `"111111111111"`.
-    #[schemars(pattern(r"^[0-9]{12}$"))]
+    #[schemars(pattern(patterns::ACCOUNT_ID))]
     pub account: String,
     /// The central account's region, e.g. `eu-west-1`.
-    #[schemars(pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
+    #[schemars(pattern(patterns::REGION))]
     pub region: String,
     /// The name of the central event bus. Defaults to `data-pipelines-central`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z0-9._-]{1,256}$"))]
+    #[schemars(pattern(patterns::BUS_NAME))]
     pub bus_name: Option<String>,
     /// The AWS Organizations id (`o-…`). When set, resource policies admit the whole
     /// organisation (`aws:PrincipalOrgID`) instead of listing every account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^o-[a-z0-9]{10,32}$"))]
+    #[schemars(pattern(patterns::ORGANIZATION_ID))]
     pub organization_id: Option<String>,
     /// The Slack integration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,7 +62,7 @@ pub struct SlackFile {
     /// bot token. The token itself never appears in a template. Defaults to
     /// `dpc/slack-token`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z0-9/_+=.@-]{1,512}$"))]
+    #[schemars(pattern(patterns::SECRET_NAME))]
     pub token_secret_name: Option<String>,
 }
 
@@ -70,10 +71,10 @@ pub struct SlackFile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountFile {
     /// The account's 12-digit id, quoted: `"222222222222"`.
-    #[schemars(pattern(r"^[0-9]{12}$"))]
+    #[schemars(pattern(patterns::ACCOUNT_ID))]
     pub id: String,
     /// The account's region, e.g. `eu-west-1`.
-    #[schemars(pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
+    #[schemars(pattern(patterns::REGION))]
     pub region: String,
     /// Where the account's EMR clusters run.
     pub network: NetworkFile,
@@ -84,10 +85,10 @@ pub struct AccountFile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkFile {
     /// The VPC id, e.g. `vpc-0a1b2c3d`.
-    #[schemars(pattern(r"^vpc-[0-9a-f]{8,17}$"))]
+    #[schemars(pattern(patterns::VPC_ID))]
     pub vpc_id: String,
     /// The subnets clusters may use (at least one).
-    #[schemars(length(min = 1), inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
+    #[schemars(length(min = 1), inner(pattern(patterns::SUBNET_ID)))]
     pub subnet_ids: Vec<String>,
     /// Whether the subnets are private (no public IPs on cluster nodes). Defaults to `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,12 +116,12 @@ pub struct DefaultsFile {
 pub struct EmrDefaultsFile {
     /// The EMR release, e.g. `emr-7.5.0`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^emr-[0-9]+\.[0-9]+\.[0-9]+$"))]
+    #[schemars(pattern(patterns::RELEASE_LABEL))]
     pub release_label: Option<String>,
     /// The instance type of the master and core nodes, e.g. `m5.xlarge`. Defaults to
     /// `m5.xlarge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"))]
+    #[schemars(pattern(patterns::INSTANCE_TYPE))]
     pub instance_type: Option<String>,
     /// How many core nodes a cluster has. Defaults to 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,7 +135,7 @@ pub struct EmrDefaultsFile {
 pub struct IamFile {
     /// The ARN of a managed policy set as the permissions boundary of every role dpc makes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$"))]
+    #[schemars(pattern(patterns::POLICY_ARN))]
     pub permissions_boundary: Option<String>,
 }
 
@@ -145,6 +146,6 @@ pub struct CdkFile {
     /// The bootstrap qualifier of every account (`cdk bootstrap --qualifier`). Defaults
     /// to `hnb659fds`, the CDK's own default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(pattern(r"^[A-Za-z0-9_-]{1,10}$"))]
+    #[schemars(pattern(patterns::CDK_QUALIFIER))]
     pub qualifier: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! A `dpc simulate` scenario: timed status events, in delivery order.
 
 use super::common::StatusName;
+use super::common::patterns;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -22,10 +23,10 @@ pub struct ScenarioEventFile {
     #[schemars(extend("format" = "date-time"))]
     pub at: String,
     /// The pipeline's name.
-    #[schemars(pattern(r"^[a-z][a-z0-9-]{0,62}$"))]
+    #[schemars(pattern(patterns::NAME))]
     pub pipeline: String,
     /// The pipeline's account: an alias from platform.yaml or a 12-digit id.
-    #[schemars(pattern(r"^([a-z][a-z0-9-]{0,39}|[0-9]{12})$"))]
+    #[schemars(pattern(patterns::ACCOUNT_REF))]
     pub account: String,
     /// The run's status.
     pub status: StatusName,

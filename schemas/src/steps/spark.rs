@@ -31,7 +31,7 @@ impl StepKind for SparkKind {
                 "mainClass": {
                     "description": "The class to run; required when `script` is a `.jar`.",
                     "type": "string",
-                    "pattern": "^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$"
+                    "pattern": crate::model::patterns::JAVA_CLASS
                 },
                 "args": {
                     "description": "Arguments to the job. Macros filled in at run time: `{{ds}}`, `{{ds_nodash}}`, `{{ts}}`, `{{pipeline}}`, `{{execution}}`.",

@@ -1,0 +1,208 @@
+//! Finding the files under PATH (SPEC, "Commands"): an organisation folder with
+//! `platform.yaml` and projects anywhere below it, or one project folder with the
+//! `platform.yaml` of its folder or the nearest folder above.
+
+use crate::codes;
+use crate::resolved::LoadScope;
+use dpc_core::Diagnostic;
+use std::path::{Component, Path, PathBuf};
+
+/// Folders never searched for projects (besides hidden ones and the output folder).
+pub const SKIPPED_DIRS: [&str; 3] = ["cdk.out", "target", "node_modules"];
+
+/// How deep below the organisation folder projects are searched.
+const MAX_DEPTH: usize = 32;
+
+/// What PATH holds.
+pub(crate) struct Layout {
+    /// The folder of `platform.yaml`.
+    pub root: PathBuf,
+    /// `platform.yaml`: on disk, and as shown.
+    pub platform: (PathBuf, String),
+    /// Every `pipeline.yaml`: on disk, and as shown; sorted by path.
+    pub pipelines: Vec<(PathBuf, String)>,
+    /// Organisation or project.
+    pub scope: LoadScope,
+    /// Problems met while searching (unreadable folders), as warnings.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Finds `platform.yaml` and the projects for PATH.
+pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagnostic> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::error(codes::READ_FAILED, format!("cannot read `{shown}`: {e}"))
+    })?;
+    // A file names its folder: `dpc validate listings/pipeline.yaml` is the project.
+    let (dir, dir_shown) = if meta.is_file() {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        (parent.to_path_buf(), parent.to_path_buf())
+    } else {
+        (path.to_path_buf(), path.to_path_buf())
+    };
+    if dir.join("platform.yaml").is_file() {
+        let mut pipelines = Vec::new();
+        let mut warnings = Vec::new();
+        let excluded: Vec<PathBuf> = exclude
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect();
+        walk(
+            &dir,
+            Path::new(""),
+            0,
+            &excluded,
+            &mut pipelines,
+            &mut warnings,
+        );
+        let pipelines = pipelines
+            .into_iter()
+            .map(|rel| (dir.join(&rel), display(&dir_shown.join(&rel))))
+            .collect();
+        return Ok(Layout {
+            root: dir.clone(),
+            platform: (
+                dir.join("platform.yaml"),
+                display(&dir_shown.join("platform.yaml")),
+            ),
+            pipelines,
+            scope: LoadScope::Organisation,
+            warnings,
+        });
+    }
+    if !dir.join("pipeline.yaml").is_file() {
+        return Err(Diagnostic::error(
+            codes::NO_PLATFORM,
+            format!("`{}` holds neither platform.yaml nor pipeline.yaml", display(&dir_shown)),
+        )
+        .with_help("run dpc in the organisation folder (with platform.yaml) or in a project folder (with pipeline.yaml)"));
+    }
+    let absolute = dir.canonicalize().map_err(|e| {
+        Diagnostic::error(codes::READ_FAILED, format!("cannot read `{shown}`: {e}"))
+    })?;
+    let mut up = PathBuf::new();
+    for ancestor in absolute.ancestors().skip(1) {
+        up.push("..");
+        if ancestor.join("platform.yaml").is_file() {
+            let platform_shown = display(&dir_shown.join(&up).join("platform.yaml"));
+            let pipeline = dir.join("pipeline.yaml");
+            return Ok(Layout {
+                root: ancestor.to_path_buf(),
+                platform: (ancestor.join("platform.yaml"), platform_shown),
+                pipelines: vec![(pipeline, display(&dir_shown.join("pipeline.yaml")))],
+                scope: LoadScope::Project {
+                    dir: dir.clone(),
+                    pipeline: String::new(),
+                },
+                warnings: Vec::new(),
+            });
+        }
+    }
+    Err(Diagnostic::error(
+        codes::NO_PLATFORM,
+        format!(
+            "no platform.yaml in `{}` or any folder above it",
+            display(&dir_shown)
+        ),
+    )
+    .with_help(
+        "a project belongs to an organisation: put platform.yaml in the organisation's folder",
+    ))
+}
+
+fn walk(
+    base: &Path,
+    rel: &Path,
+    depth: usize,
+    exclude: &[PathBuf],
+    found: &mut Vec<PathBuf>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let dir = base.join(rel);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            warnings.push(Diagnostic::warning(
+                codes::READ_FAILED,
+                format!("cannot read folder `{}`: {e}", dir.display()),
+            ));
+            return;
+        }
+    };
+    let mut names: Vec<(String, std::fs::FileType)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.file_type().ok()?)))
+        .collect();
+    names.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, kind) in &names {
+        // `file_type` does not follow links, so a link is neither a file nor a folder here.
+        if kind.is_file() && name == "pipeline.yaml" {
+            found.push(rel.join(name));
+        }
+    }
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    for (name, kind) in names {
+        if !kind.is_dir() || name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
+            continue;
+        }
+        let child = rel.join(&name);
+        if !exclude.is_empty()
+            && let Ok(absolute) = base.join(&child).canonicalize()
+            && exclude.contains(&absolute)
+        {
+            continue;
+        }
+        walk(base, &child, depth + 1, exclude, found, warnings);
+    }
+}
+
+/// A path as users read it: `.` and `a/..` folded away, `/` between parts.
+pub(crate) fn display(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for component in path.components() {
+        match component {
+            Component::RootDir => absolute = true,
+            Component::Prefix(p) => parts.push(p.as_os_str().to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.last().is_some_and(|p| p != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..".into());
+                }
+            }
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    match (absolute, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_paths_as_written() {
+        assert_eq!(
+            display(Path::new("./listings/pipeline.yaml")),
+            "listings/pipeline.yaml"
+        );
+        assert_eq!(
+            display(Path::new("a/b/../platform.yaml")),
+            "a/platform.yaml"
+        );
+        assert_eq!(display(Path::new("./../platform.yaml")), "../platform.yaml");
+        assert_eq!(display(Path::new("/x/y/../z")), "/x/z");
+    }
+}

@@ -1,0 +1,455 @@
+//! Reading a YAML file into a [`Node`] tree. Every call into the YAML library lives in
+//! this file, so the library can be swapped here alone.
+//!
+//! The reader is defensive: a file larger than [`Limits::max_bytes`], nesting deeper than
+//! [`Limits::max_depth`], or aliases expanding to more than [`Limits::max_nodes`] nodes
+//! is refused with a diagnostic instead of exhausting memory or the stack. The event
+//! parser keeps its own state on the heap, and this builder keeps an explicit stack, so
+//! no input recurses without bound.
+
+use crate::codes;
+use crate::tree::{Entry, Node, NodeValue, Span};
+use dpc_core::{Diagnostic, Location};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How much input the reader accepts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// The largest file, in bytes.
+    pub max_bytes: u64,
+    /// The deepest nesting of maps and lists.
+    pub max_depth: usize,
+    /// The most nodes a document may have once aliases are expanded.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 10 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 200_000,
+        }
+    }
+}
+
+/// A file read from disk.
+pub(crate) struct Text {
+    pub text: String,
+}
+
+/// Reads a file as UTF-8 text within the size limit.
+pub(crate) fn read_text(path: &Path, display: &str, limits: Limits) -> Result<Text, Diagnostic> {
+    let at_start = Location {
+        file: display.to_string(),
+        line: 1,
+        column: 1,
+        length: 1,
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|e| {
+            Diagnostic::error(codes::READ_FAILED, format!("cannot read `{display}`: {e}"))
+        })?
+        .len();
+    if size > limits.max_bytes {
+        return Err(Diagnostic::error(
+            codes::FILE_TOO_LARGE,
+            format!(
+                "`{display}` is {} bytes; dpc reads files of at most {} bytes ({} MiB)",
+                size,
+                limits.max_bytes,
+                limits.max_bytes / (1024 * 1024)
+            ),
+        )
+        .at(at_start)
+        .with_help("a pipeline.yaml this large is almost certainly not one; check the file"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error(codes::READ_FAILED, format!("cannot read `{display}`: {e}"))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        // Safe: the prefix up to `valid_up_to` is valid UTF-8 by definition.
+        let prefix = String::from_utf8_lossy(valid);
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Diagnostic::error(codes::NOT_UTF8, format!("`{display}` is not UTF-8 text"))
+            .at(Location {
+                file: display.to_string(),
+                line,
+                column,
+                length: 1,
+            })
+            .with_label("this byte is not UTF-8")
+            .with_help("save the file as UTF-8")
+    })?;
+    Ok(Text { text })
+}
+
+/// The result of parsing: the document (when there is one) and every problem found.
+/// Duplicate keys and unsupported YAML are reported but do not stop the reader, so the
+/// checks after it still see the rest of the file.
+pub(crate) struct Parsed {
+    pub root: Option<Node>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A map or list being read: its span, anchor, size and height so far, and contents.
+struct Frame {
+    span: Span,
+    anchor: usize,
+    size: usize,
+    height: usize,
+    kind: FrameKind,
+}
+
+enum FrameKind {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<Entry>,
+        /// The key read last, waiting for its value; `Some(None)` when the value is to
+        /// be dropped (a duplicate or unusable key, already reported).
+        key: Option<Option<(String, Span)>>,
+        seen: BTreeMap<String, Span>,
+    },
+}
+
+impl Frame {
+    fn new(span: Span, anchor: usize, seq: bool) -> Frame {
+        let kind = if seq {
+            FrameKind::Seq(Vec::new())
+        } else {
+            FrameKind::Map {
+                entries: Vec::new(),
+                key: None,
+                seen: BTreeMap::new(),
+            }
+        };
+        Frame {
+            span,
+            anchor,
+            size: 1,
+            height: 1,
+            kind,
+        }
+    }
+
+    /// Adds a finished child; returns a problem with it as a key, if any.
+    fn add(
+        &mut self,
+        node: Node,
+        size: usize,
+        height: usize,
+        location: &dyn Fn(Span) -> Location,
+    ) -> Option<Diagnostic> {
+        self.size += size;
+        self.height = self.height.max(height + 1);
+        match &mut self.kind {
+            FrameKind::Seq(items) => {
+                items.push(node);
+                None
+            }
+            FrameKind::Map { entries, key, seen } => match key.take() {
+                Some(Some((k, key_span))) => {
+                    entries.push(Entry {
+                        key: k,
+                        key_span,
+                        value: node,
+                    });
+                    None
+                }
+                Some(None) => None,
+                None => {
+                    let NodeValue::Scalar { text, plain } = node.value else {
+                        *key = Some(None);
+                        return Some(
+                            Diagnostic::error(
+                                codes::UNSUPPORTED_YAML,
+                                "a map or a list used as a key",
+                            )
+                            .at(location(node.span))
+                            .with_label("keys are names")
+                            .with_help("write the key as text"),
+                        );
+                    };
+                    if plain && text == "<<" {
+                        *key = Some(None);
+                        return Some(
+                            Diagnostic::error(
+                                codes::UNSUPPORTED_YAML,
+                                "merge keys (`<<`) are not supported",
+                            )
+                            .at(location(node.span))
+                            .with_label("write the keys out instead"),
+                        );
+                    }
+                    if let Some(first) = seen.get(&text) {
+                        let d = Diagnostic::error(
+                            codes::DUPLICATE_KEY,
+                            format!("the key `{text}` is written twice"),
+                        )
+                        .at(location(node.span))
+                        .with_label("written again here")
+                        .with_note(format!("first written at line {}", first.line))
+                        .with_help("keep one of them; dpc reads the first");
+                        *key = Some(None);
+                        return Some(d);
+                    }
+                    seen.insert(text.clone(), node.span);
+                    *key = Some(Some((text, node.span)));
+                    None
+                }
+            },
+        }
+    }
+
+    /// The finished node, with its anchor id, size and height.
+    fn finish(self) -> (Node, usize, usize, usize) {
+        let value = match self.kind {
+            FrameKind::Seq(items) => NodeValue::Seq(items),
+            FrameKind::Map { entries, .. } => NodeValue::Map(entries),
+        };
+        (
+            Node {
+                span: self.span,
+                value,
+            },
+            self.anchor,
+            self.size,
+            self.height,
+        )
+    }
+}
+
+struct Anchored {
+    node: Node,
+    size: usize,
+    height: usize,
+}
+
+/// Parses `text` (named `display` in diagnostics) into a tree.
+pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
+    let lines: Vec<usize> = text.split('\n').map(|l| l.chars().count()).collect();
+    let span_of = |s: &YamlSpan| -> Span {
+        let line = s.start.line().max(1);
+        let column = s.start.col() + 1;
+        let rest = lines
+            .get(line - 1)
+            .map_or(1, |len| len.saturating_sub(column - 1).max(1));
+        let length = if s.end.line() == s.start.line() {
+            s.len()
+        } else {
+            rest
+        };
+        Span {
+            line,
+            column,
+            length: length.clamp(1, rest),
+        }
+    };
+    let location = |span: Span| Location {
+        file: display.to_string(),
+        line: span.line,
+        column: span.column,
+        length: span.length,
+    };
+
+    let mut diagnostics = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: BTreeMap<usize, Anchored> = BTreeMap::new();
+    let mut root: Option<Node> = None;
+    let mut nodes = 0usize;
+    let mut documents = 0usize;
+    let mut parser = Parser::new_from_str(text);
+
+    while let Some(event) = parser.next_event() {
+        let (event, yspan) = match event {
+            Ok(e) => e,
+            Err(e) => {
+                let m = e.marker();
+                let span = Span {
+                    line: m.line().max(1),
+                    column: m.col() + 1,
+                    length: 1,
+                };
+                diagnostics.push(
+                    Diagnostic::error(codes::YAML_SYNTAX, format!("invalid YAML: {}", e.info()))
+                        .at(location(span))
+                        .with_label("the YAML parser stopped here"),
+                );
+                return Parsed {
+                    root: None,
+                    diagnostics,
+                };
+            }
+        };
+        let span = span_of(&yspan);
+        let event_kind = match &event {
+            Event::SequenceStart(..) => EventKind::SeqStart,
+            _ => EventKind::Other,
+        };
+        // A finished node: the node, its anchor id, its size in nodes and its height.
+        let finished: Option<(Node, usize, usize, usize)> = match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            codes::UNSUPPORTED_YAML,
+                            "a second YAML document in one file",
+                        )
+                        .at(location(span))
+                        .with_label("only one document is read")
+                        .with_help(
+                            "remove the `---` line and what follows, or move it to a file of its own",
+                        ),
+                    );
+                    break;
+                }
+                None
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                nodes += 1;
+                let mut plain = style == ScalarStyle::Plain;
+                if let Some(tag) = tag {
+                    if tag.is_yaml_core_schema() && tag.suffix == "str" {
+                        plain = false;
+                    } else {
+                        diagnostics.push(unsupported_tag(&tag.handle, &tag.suffix, location(span)));
+                    }
+                }
+                let node = Node {
+                    span,
+                    value: NodeValue::Scalar {
+                        text: value.into_owned(),
+                        plain,
+                    },
+                };
+                Some((node, anchor, 1, 1))
+            }
+            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
+                let seq = matches!(event_kind, EventKind::SeqStart);
+                nodes += 1;
+                if stack.len() >= limits.max_depth {
+                    diagnostics.push(too_deep(limits, location(span)));
+                    return Parsed {
+                        root: None,
+                        diagnostics,
+                    };
+                }
+                if let Some(tag) = tag {
+                    diagnostics.push(unsupported_tag(&tag.handle, &tag.suffix, location(span)));
+                }
+                stack.push(Frame::new(span, anchor, seq));
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => stack.pop().map(Frame::finish),
+            Event::Alias(id) => match anchors.get(&id) {
+                Some(anchored) => {
+                    if nodes + anchored.size > limits.max_nodes {
+                        diagnostics.push(
+                            Diagnostic::error(
+                                codes::ALIAS_BOMB,
+                                format!(
+                                    "aliases expand this document to more than {} nodes",
+                                    limits.max_nodes
+                                ),
+                            )
+                            .at(location(span))
+                            .with_label("this alias expands too far")
+                            .with_help("write the values out, or use fewer nested aliases"),
+                        );
+                        return Parsed {
+                            root: None,
+                            diagnostics,
+                        };
+                    }
+                    if stack.len() + anchored.height > limits.max_depth {
+                        diagnostics.push(too_deep(limits, location(span)));
+                        return Parsed {
+                            root: None,
+                            diagnostics,
+                        };
+                    }
+                    nodes += anchored.size;
+                    Some((anchored.node.clone(), 0, anchored.size, anchored.height))
+                }
+                None => {
+                    diagnostics.push(
+                        Diagnostic::error(codes::YAML_SYNTAX, "an alias to an unknown anchor")
+                            .at(location(span)),
+                    );
+                    return Parsed {
+                        root: None,
+                        diagnostics,
+                    };
+                }
+            },
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => None,
+        };
+        if nodes > limits.max_nodes {
+            diagnostics.push(
+                Diagnostic::error(
+                    codes::ALIAS_BOMB,
+                    format!("the document has more than {} nodes", limits.max_nodes),
+                )
+                .at(location(span)),
+            );
+            return Parsed {
+                root: None,
+                diagnostics,
+            };
+        }
+        let Some((node, anchor, size, height)) = finished else {
+            continue;
+        };
+        if anchor != 0 {
+            anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    size,
+                    height,
+                },
+            );
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(frame) => {
+                if let Some(d) = frame.add(node, size, height, &location) {
+                    diagnostics.push(d);
+                }
+            }
+        }
+    }
+    Parsed { root, diagnostics }
+}
+
+enum EventKind {
+    SeqStart,
+    Other,
+}
+
+fn unsupported_tag(handle: &str, suffix: &str, at: Location) -> Diagnostic {
+    Diagnostic::error(
+        codes::UNSUPPORTED_YAML,
+        format!("the YAML tag `{handle}{suffix}` is not used by dpc"),
+    )
+    .at(at)
+    .with_label("remove this tag")
+    .with_help("write the value plainly; quote it to make it text")
+}
+
+fn too_deep(limits: Limits, at: Location) -> Diagnostic {
+    Diagnostic::error(
+        codes::TOO_DEEP,
+        format!(
+            "the document nests more than {} levels deep",
+            limits.max_depth
+        ),
+    )
+    .at(at)
+    .with_label("too deep")
+}
