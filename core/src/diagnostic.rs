@@ -294,8 +294,9 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
                 l.column
             ));
             if let Some(text) = &line_text {
+                let (text, column) = window(text, l.column);
                 let chars = text.chars().count();
-                let start = l.column.saturating_sub(1).min(chars);
+                let start = column.saturating_sub(1).min(chars);
                 let length = l.length.max(1).min(chars.saturating_sub(start).max(1));
                 out.push_str(&format!("{pad} {}\n", gutter("|")));
                 out.push_str(&format!(
@@ -343,6 +344,35 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
     }
 }
 
+/// The longest source line shown whole; longer ones are cut around the column.
+const MAX_LINE: usize = 120;
+
+/// A long line cut to a window around `column` (1-based), with `...` where text was
+/// left out; returns the text and the column within it.
+fn window(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= MAX_LINE {
+        return (line.to_string(), column);
+    }
+    let half = MAX_LINE / 2;
+    let start = column
+        .saturating_sub(1)
+        .saturating_sub(half)
+        .min(chars.len().saturating_sub(MAX_LINE));
+    let end = (start + MAX_LINE).min(chars.len());
+    let mut text = String::new();
+    let mut shift = start;
+    if start > 0 {
+        text.push_str("...");
+        shift = start.saturating_sub(3);
+    }
+    text.extend(&chars[start..end]);
+    if end < chars.len() {
+        text.push_str("...");
+    }
+    (text, column - shift)
+}
+
 #[cfg(test)]
 mod render_tests {
     use super::*;
@@ -373,6 +403,15 @@ mod render_tests {
              warning[DM0230]: upstream pipeline `a@b` is not in this project\n\n\
              error: could not load the organisation (1 error, 1 warning)\n"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
+        let (text, column) = window(&line, 501);
+        assert!(text.starts_with("...") && text.ends_with("..."));
+        assert_eq!(text.chars().nth(column - 1), Some('X'));
+        assert_eq!(window("short", 3), ("short".to_string(), 3));
     }
 
     #[test]

@@ -274,11 +274,19 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                     column: m.col() + 1,
                     length: 1,
                 };
-                diagnostics.push(
-                    Diagnostic::error(codes::YAML_SYNTAX, format!("invalid YAML: {}", e.info()))
+                // The parser has its own nesting limit; say it in our words.
+                if e.info().contains("recursion limit") {
+                    diagnostics.push(too_deep(limits, location(span)));
+                } else {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            codes::YAML_SYNTAX,
+                            format!("invalid YAML: {}", e.info()),
+                        )
                         .at(location(span))
                         .with_label("the YAML parser stopped here"),
-                );
+                    );
+                }
                 return Parsed {
                     root: None,
                     diagnostics,
