@@ -27,6 +27,7 @@ mod check;
 mod discover;
 mod load;
 mod organisation;
+mod scenario;
 mod schema;
 mod source;
 mod tree;
@@ -36,6 +37,7 @@ pub use discover::SKIPPED_DIRS;
 pub use dpc_core::diagnostic::{Diagnostic, Location, Severity, Sources, render_json};
 pub use organisation::{LoadOptions, load_organisation_with_options};
 pub use resolved::*;
+pub use scenario::{Scenario, ScenarioEvent, load_scenario};
 pub use schema::{SchemaKind, json_schema, json_schema_with};
 pub use steps::{StepContext, StepKind, StepProblem, StepRegistry};
 

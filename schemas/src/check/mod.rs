@@ -93,9 +93,14 @@ impl<'a> FileCheck<'a> {
             }
             Ok(d) => Some(d),
             Err(e) => {
+                let label = match e {
+                    dpc_model::DurationError::Zero => "must be greater than zero",
+                    dpc_model::DurationError::Overflow => "far too long",
+                    dpc_model::DurationError::Syntax(_) => "not a duration",
+                };
                 self.push(
                     Diagnostic::error(crate::codes::BAD_DURATION, format!("{what}: {e}"))
-                        .with_label("not a duration")
+                        .with_label(label)
                         .with_help("write a number and a unit (d, h, m, s), largest unit first, e.g. `30m`, `6h`, `1h30m`"),
                     pointer,
                     Target::Value,
