@@ -1,0 +1,241 @@
+//! One side of a diff: the stacks of a cloud assembly with their templates, and the
+//! dependency graph (`lineage.json`) when the assembly has one.
+//!
+//! Read from a directory (any CDK cloud assembly: `manifest.json` names the stacks and
+//! their template files) or taken from an assembly synthesized in memory.
+
+use dpc_constructs::lineage::Lineage;
+use dpc_core::{Assembly, Diagnostic};
+use serde_json::Value;
+use std::path::Path;
+
+/// The file `dpc synth` writes the dependency graph into.
+pub const LINEAGE_FILE: &str = "lineage.json";
+
+/// Diagnostic code: an assembly cannot be read (no manifest, unreadable or invalid files).
+pub const UNREADABLE_ASSEMBLY: &str = "DM0560";
+
+/// A cloud assembly as the diff sees it.
+#[derive(Clone, Debug)]
+pub struct AssemblySnapshot {
+    /// The stacks, in the order the manifest lists them.
+    pub stacks: Vec<StackSnapshot>,
+    /// The dependency graph, when the assembly holds `lineage.json`.
+    pub lineage: Option<Lineage>,
+}
+
+/// One stack of an assembly.
+#[derive(Clone, Debug)]
+pub struct StackSnapshot {
+    /// The artifact id, e.g. `dpc-pipeline-core-data-listings`: what the CDK CLI selects.
+    pub id: String,
+    /// The CloudFormation stack name.
+    pub stack_name: String,
+    /// `aws://<account>/<region>`.
+    pub environment: String,
+    /// The template.
+    pub template: Value,
+}
+
+impl AssemblySnapshot {
+    /// Reads the assembly in `dir`.
+    ///
+    /// # Errors
+    /// A diagnostic naming the file when `manifest.json`, a template or `lineage.json`
+    /// is missing or not the JSON expected.
+    pub fn read(dir: &Path) -> Result<AssemblySnapshot, Diagnostic> {
+        let manifest_path = dir.join("manifest.json");
+        let manifest = read_json(&manifest_path).map_err(|d| {
+            d.with_help(format!(
+                "`{}` should be a cloud assembly: the folder `dpc synth -o DIR` writes",
+                dir.display()
+            ))
+        })?;
+        let Some(artifacts) = manifest.get("artifacts").and_then(Value::as_object) else {
+            return Err(Diagnostic::error(
+                UNREADABLE_ASSEMBLY,
+                format!("`{}` has no `artifacts`", manifest_path.display()),
+            ));
+        };
+        let mut stacks = Vec::new();
+        for (id, artifact) in artifacts {
+            if artifact.get("type").and_then(Value::as_str) != Some("aws:cloudformation:stack") {
+                continue;
+            }
+            let properties = artifact.get("properties");
+            let field = |name: &str| {
+                properties
+                    .and_then(|p| p.get(name))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let Some(template_file) = field("templateFile") else {
+                return Err(Diagnostic::error(
+                    UNREADABLE_ASSEMBLY,
+                    format!(
+                        "stack `{id}` in `{}` names no template file",
+                        manifest_path.display()
+                    ),
+                ));
+            };
+            if !is_plain_file_name(&template_file) {
+                return Err(Diagnostic::error(
+                    UNREADABLE_ASSEMBLY,
+                    format!(
+                        "stack `{id}` in `{}` names the template `{template_file}` outside the assembly",
+                        manifest_path.display()
+                    ),
+                ));
+            }
+            stacks.push(StackSnapshot {
+                id: id.clone(),
+                stack_name: field("stackName").unwrap_or_else(|| id.clone()),
+                environment: artifact
+                    .get("environment")
+                    .and_then(Value::as_str)
+                    .unwrap_or("aws://unknown-account/unknown-region")
+                    .to_owned(),
+                template: read_json(&dir.join(&template_file))?,
+            });
+        }
+        let lineage_path = dir.join(LINEAGE_FILE);
+        let lineage = if lineage_path.is_file() {
+            let value = read_json(&lineage_path)?;
+            Some(serde_json::from_value(value).map_err(|err| {
+                Diagnostic::error(
+                    UNREADABLE_ASSEMBLY,
+                    format!("`{}` is not a dpc lineage: {err}", lineage_path.display()),
+                )
+            })?)
+        } else {
+            None
+        };
+        Ok(AssemblySnapshot { stacks, lineage })
+    }
+
+    /// The stacks of an assembly synthesized in memory, with the graph `lineage` (or the
+    /// assembly's own `lineage.json` when `lineage` is `None`).
+    pub fn of_assembly(assembly: &Assembly, lineage: Option<Lineage>) -> AssemblySnapshot {
+        let lineage = lineage.or_else(|| {
+            assembly
+                .file(LINEAGE_FILE)
+                .and_then(|bytes| serde_json::from_slice(bytes).ok())
+        });
+        AssemblySnapshot {
+            stacks: assembly
+                .stacks()
+                .iter()
+                .map(|s| StackSnapshot {
+                    id: s.artifact_id.clone(),
+                    stack_name: s.stack_name.clone(),
+                    environment: format!("aws://{}/{}", s.account, s.region),
+                    template: s.template.clone(),
+                })
+                .collect(),
+            lineage,
+        }
+    }
+
+    /// The stack with artifact id `id`.
+    pub fn stack(&self, id: &str) -> Option<&StackSnapshot> {
+        self.stacks.iter().find(|s| s.id == id)
+    }
+}
+
+/// Template files sit beside the manifest; anything else is not read.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != ".."
+}
+
+fn read_json(path: &Path) -> Result<Value, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|err| {
+        Diagnostic::error(
+            UNREADABLE_ASSEMBLY,
+            format!("cannot read `{}`: {err}", path.display()),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|err| {
+        Diagnostic::error(
+            UNREADABLE_ASSEMBLY,
+            format!("`{}` is not valid JSON: {err}", path.display()),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn write(dir: &Path, name: &str, value: &Value) {
+        std::fs::write(
+            dir.join(name),
+            serde_json::to_vec_pretty(value).expect("json"),
+        )
+        .expect("write");
+    }
+
+    #[test]
+    fn reads_stacks_in_manifest_order_and_skips_other_artifacts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "manifest.json",
+            &json!({"version": "55.0.0", "artifacts": {
+                "b.assets": {"type": "cdk:asset-manifest", "properties": {"file": "b.assets.json"}},
+                "b": {"type": "aws:cloudformation:stack", "environment": "aws://1/eu-west-1",
+                      "properties": {"templateFile": "b.template.json", "stackName": "stack-b"}},
+                "a": {"type": "aws:cloudformation:stack", "environment": "aws://2/eu-west-1",
+                      "properties": {"templateFile": "a.template.json"}}
+            }}),
+        );
+        write(dir.path(), "b.template.json", &json!({"Resources": {}}));
+        write(
+            dir.path(),
+            "a.template.json",
+            &json!({"Resources": {"X": {}}}),
+        );
+        let snapshot = AssemblySnapshot::read(dir.path()).expect("reads");
+        let ids: Vec<&str> = snapshot.stacks.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert_eq!(snapshot.stacks[0].stack_name, "stack-b");
+        assert_eq!(snapshot.stacks[1].stack_name, "a");
+        assert_eq!(snapshot.stacks[1].environment, "aws://2/eu-west-1");
+        assert!(snapshot.lineage.is_none());
+    }
+
+    #[test]
+    fn a_folder_without_manifest_is_an_error_that_says_what_was_expected() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = AssemblySnapshot::read(dir.path()).expect_err("no manifest");
+        assert_eq!(err.code, UNREADABLE_ASSEMBLY);
+        assert!(err.message.contains("manifest.json"), "{}", err.message);
+        assert!(err.help.is_some());
+    }
+
+    #[test]
+    fn a_template_path_leaving_the_assembly_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(
+            dir.path(),
+            "manifest.json",
+            &json!({"artifacts": {"a": {"type": "aws:cloudformation:stack",
+                "properties": {"templateFile": "../secret.json"}}}}),
+        );
+        let err = AssemblySnapshot::read(dir.path()).expect_err("refused");
+        assert!(
+            err.message.contains("outside the assembly"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_broken_lineage_is_reported_with_its_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "manifest.json", &json!({"artifacts": {}}));
+        write(dir.path(), LINEAGE_FILE, &json!({"version": 1}));
+        let err = AssemblySnapshot::read(dir.path()).expect_err("bad lineage");
+        assert!(err.message.contains("lineage.json"), "{}", err.message);
+    }
+}
