@@ -151,3 +151,103 @@ fn tidy(value: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SchemaKind;
+    use crate::load::{Limits, parse};
+    use crate::source::SourceFile;
+    use crate::validate::SchemaValidator;
+    use std::path::{Path, PathBuf};
+
+    fn committed(kind: SchemaKind) -> SchemaValidator {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(kind.file_name());
+        let text = std::fs::read_to_string(&path).expect("the committed schema");
+        SchemaValidator::new(serde_json::from_str(&text).expect("JSON")).expect("it compiles")
+    }
+
+    fn kind_of(path: &Path) -> Option<SchemaKind> {
+        match path.file_name()?.to_str()? {
+            "pipeline.yaml" => Some(SchemaKind::Pipeline),
+            "platform.yaml" => Some(SchemaKind::Platform),
+            "scenario.yaml" => Some(SchemaKind::Scenario),
+            _ => None,
+        }
+    }
+
+    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if kind_of(&path).is_some() {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The committed schema's verdict on a file: the number of problems it finds.
+    fn problems(path: &Path) -> usize {
+        let kind = kind_of(path).expect("a known file");
+        let text = std::fs::read_to_string(path).expect("UTF-8 text");
+        let parsed = parse(&text, "x", Limits::default());
+        let Some(root) = parsed.root else {
+            return usize::MAX;
+        };
+        let source = SourceFile {
+            path: path.to_path_buf(),
+            display: "x".into(),
+            root,
+        };
+        committed(kind).check(&source).diagnostics.len()
+    }
+
+    #[test]
+    fn the_committed_schemas_accept_every_example() {
+        let mut files = Vec::new();
+        yaml_files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples"),
+            &mut files,
+        );
+        assert!(files.len() >= 5, "the examples are found: {files:?}");
+        for file in files {
+            assert_eq!(
+                problems(&file),
+                0,
+                "{} is rejected by its schema",
+                file.display()
+            );
+        }
+    }
+
+    #[test]
+    fn the_committed_schemas_reject_every_schema_fixture() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("../snapshots/fixtures/invalid");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&base).expect("the fixtures") {
+            let dir = entry.expect("an entry").path();
+            let name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            // DM0103–DM0108 are the mistakes a JSON Schema can describe.
+            if !(name.as_str() >= "dm0103" && name.as_str() < "dm0109") {
+                continue;
+            }
+            let mut files = Vec::new();
+            yaml_files(&dir, &mut files);
+            assert!(
+                files.iter().any(|f| problems(f) > 0),
+                "{name}: the committed schema accepts every file"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 6, "only {checked} schema fixtures found");
+    }
+}

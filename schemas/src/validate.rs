@@ -519,7 +519,7 @@ fn pattern_meaning(pattern: &str) -> String {
         ),
         (
             patterns::S3_URI,
-            "an S3 location such as `s3://bucket/prefix/`",
+            "an S3 location such as `s3://bucket/prefix/` (bucket names have 3 to 63 lowercase letters, digits, `.` and `-`)",
         ),
         (
             patterns::ORGANIZATION_ID,
