@@ -1,6 +1,6 @@
 //! CloudWatch alarms: `AWS::CloudWatch::Alarm` (L1) and [`Alarm`] (L2).
 
-use dpc_core::{Expr, Val};
+use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, Val};
 use serde::Serialize;
 
 /// `AWS::CloudWatch::Alarm`.
@@ -63,3 +63,68 @@ pub struct Dimension {
 }
 
 crate::aws::cfn_type!(CfnAlarm, "AWS::CloudWatch::Alarm");
+
+/// What an [`Alarm`] watches and whom it tells.
+#[derive(Clone, Debug)]
+pub struct AlarmProps {
+    /// The alarm's name.
+    pub name: Option<String>,
+    /// What it means when it fires, for whoever receives it.
+    pub description: String,
+    /// `AWS/Lambda`, `AWS/SQS`, ...
+    pub namespace: String,
+    /// The metric.
+    pub metric_name: String,
+    /// The metric's dimensions.
+    pub dimensions: Vec<Dimension>,
+    /// `Sum`, `Maximum`, ...
+    pub statistic: String,
+    /// Seconds per datapoint.
+    pub period: u32,
+    /// The alarm fires when the statistic is `>=` this in one period.
+    pub threshold: f64,
+    /// ARNs notified (an SNS topic).
+    pub actions: Vec<Expr>,
+}
+
+/// A CloudWatch alarm (`AWS::CloudWatch::Alarm`, child `Resource`) that fires when a
+/// metric reaches a threshold in one period; missing data counts as fine.
+#[derive(Clone, Debug)]
+pub struct Alarm {
+    resource: ResourceRef,
+}
+
+impl Alarm {
+    /// Adds the alarm under `scope/id`.
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn new(scope: &mut Scope<'_>, id: &str, props: AlarmProps) -> Result<Alarm, Diagnostic> {
+        let mut scope = scope.child(id)?;
+        let resource = scope.add_resource(
+            "Resource",
+            CfnAlarm {
+                alarm_name: props.name.map(Expr::from),
+                alarm_description: Some(props.description.into()),
+                namespace: Some(props.namespace),
+                metric_name: Some(props.metric_name),
+                dimensions: props.dimensions,
+                statistic: Some(props.statistic),
+                period: Some(props.period.into()),
+                evaluation_periods: Some(1.into()),
+                datapoints_to_alarm: Some(1.into()),
+                threshold: Some(props.threshold.into()),
+                comparison_operator: Some("GreaterThanOrEqualToThreshold".to_owned()),
+                treat_missing_data: Some("notBreaching".to_owned()),
+                alarm_actions: props.actions.clone(),
+                ok_actions: props.actions,
+            },
+        )?;
+        Ok(Alarm { resource })
+    }
+
+    /// The alarm's ARN.
+    pub fn arn(&self) -> Expr {
+        self.resource.attr("Arn")
+    }
+}

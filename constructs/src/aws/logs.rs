@@ -2,7 +2,9 @@
 //! [`LogGroup`] (L2: retention from platform.yaml, KMS-encrypted, kept on deletion).
 
 use crate::aws::Tag;
-use dpc_core::{Expr, Val};
+use crate::aws::codes;
+use crate::aws::iam::Statement;
+use dpc_core::{Diagnostic, Expr, ResourceOptions, ResourceRef, Scope, Val};
 use serde::Serialize;
 
 /// `AWS::Logs::LogGroup`.
@@ -48,3 +50,93 @@ pub struct CfnSubscriptionFilter {
 
 crate::aws::cfn_type!(CfnLogGroup, "AWS::Logs::LogGroup");
 crate::aws::cfn_type!(CfnSubscriptionFilter, "AWS::Logs::SubscriptionFilter");
+
+/// The retention periods CloudWatch Logs accepts, in days (its `PutRetentionPolicy` API).
+pub const RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// What a [`LogGroup`] is made of.
+#[derive(Clone, Debug)]
+pub struct LogGroupProps {
+    /// The group's name; generated when absent.
+    pub name: Option<String>,
+    /// How long events are kept, one of [`RETENTION_DAYS`].
+    pub retention_days: u32,
+    /// The KMS key (ARN) that encrypts the group. Its key policy must let
+    /// `logs.<region>.amazonaws.com` use it ([`crate::aws::kms::KeyProps::logs`]).
+    pub key_arn: Expr,
+}
+
+/// A log group (`AWS::Logs::LogGroup`, child `Resource`): retention always set, always
+/// encrypted with a customer-managed key.
+///
+/// Deleted with its stack, on purpose: dpc names its log groups (`/aws/lambda/dpc-…`), and a
+/// retained group with that name would make the next deployment of the stack fail.
+#[derive(Clone, Debug)]
+pub struct LogGroup {
+    resource: ResourceRef,
+}
+
+impl LogGroup {
+    /// Adds the log group under `scope/id`.
+    ///
+    /// # Errors
+    /// `DM0306` when the retention is not one CloudWatch Logs accepts.
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        props: LogGroupProps,
+    ) -> Result<LogGroup, Diagnostic> {
+        let mut scope = scope.child(id)?;
+        if !RETENTION_DAYS.contains(&props.retention_days) {
+            return Err(Diagnostic::error(
+                codes::INVALID_RETENTION,
+                format!(
+                    "CloudWatch Logs cannot keep logs for {} days",
+                    props.retention_days
+                ),
+            )
+            .in_construct(scope.path())
+            .with_help(format!("use one of {RETENTION_DAYS:?}")));
+        }
+        let resource = scope.add_resource_with_options(
+            "Resource",
+            CfnLogGroup {
+                log_group_name: props.name.map(Expr::from),
+                retention_in_days: Some(props.retention_days.into()),
+                kms_key_id: Some(props.key_arn),
+                tags: Vec::new(),
+            },
+            crate::aws::deleted(ResourceOptions::default()),
+        )?;
+        Ok(LogGroup { resource })
+    }
+
+    /// The group's name.
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// The group's ARN, `arn:…:log-group:<name>:*` (it covers the group's streams).
+    pub fn arn(&self) -> Expr {
+        self.resource.attr("Arn")
+    }
+
+    /// The statement a writer needs to put events into this group.
+    pub fn write_statement(&self) -> Statement {
+        Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"]).on([self.arn()])
+    }
+}
+
+impl LogGroup {
+    /// The group's ARN without the trailing `:*`, as API Gateway's access log setting and
+    /// subscription destinations want it.
+    pub fn arn_without_suffix(&self) -> Expr {
+        Expr::sub_with(
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${Name}",
+            [("Name", self.name())],
+        )
+    }
+}

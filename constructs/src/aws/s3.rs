@@ -1,9 +1,9 @@
 //! S3: `AWS::S3::Bucket`, `AWS::S3::BucketPolicy` (L1) and [`Bucket`] (L2: KMS-encrypted with
 //! a bucket key, public access blocked, objects owned by the bucket owner, versioned, TLS-only).
 
-use crate::aws::Tag;
-use crate::aws::iam::PolicyDocument;
-use dpc_core::{Expr, Val};
+use crate::aws::iam::{PolicyDocument, Principal, Statement};
+use crate::aws::{CheckovSkip, Tag};
+use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, Val};
 use serde::Serialize;
 
 /// `AWS::S3::Bucket`.
@@ -191,3 +191,132 @@ pub struct CfnBucketPolicy {
 
 crate::aws::cfn_type!(CfnBucket, "AWS::S3::Bucket");
 crate::aws::cfn_type!(CfnBucketPolicy, "AWS::S3::BucketPolicy");
+
+/// What a [`Bucket`] is made of.
+#[derive(Clone, Debug)]
+pub struct BucketProps {
+    /// The bucket's name (global).
+    pub name: String,
+    /// The customer-managed key objects are encrypted with (with an S3 bucket key).
+    pub key_arn: Expr,
+    /// Lifecycle rules, besides the ones every bucket gets (incomplete uploads aborted
+    /// after 7 days, old versions expired after `noncurrent_days`).
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    /// How long a replaced or deleted object version is kept.
+    pub noncurrent_days: u32,
+    /// Statements to add to the bucket policy (which always refuses requests without TLS).
+    pub policy_statements: Vec<Statement>,
+}
+
+/// Why dpc's buckets have no S3 server access logging.
+pub const ACCESS_LOGS_SKIP: CheckovSkip = CheckovSkip {
+    id: "CKV_AWS_18",
+    reason: "Server access logs would need another bucket per account that itself goes unlogged; \
+             access to this bucket is audited with CloudTrail (data events), which names the \
+             IAM principal, unlike access logs.",
+};
+
+/// An S3 bucket (`AWS::S3::Bucket`, child `Resource`) with a TLS-only bucket policy
+/// (child `Policy`): KMS-encrypted, public access blocked, ACLs off, versioned; retained
+/// when deleted from the stack, since it holds artifacts and logs.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    resource: ResourceRef,
+    name: String,
+}
+
+impl Bucket {
+    /// Adds the bucket and its policy under `scope/id`.
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn new(scope: &mut Scope<'_>, id: &str, props: BucketProps) -> Result<Bucket, Diagnostic> {
+        let mut scope = scope.child(id)?;
+        let mut rules = vec![LifecycleRule {
+            id: "expire-old-versions-and-abort-uploads".to_owned(),
+            status: "Enabled".to_owned(),
+            noncurrent_version_expiration: Some(NoncurrentVersionExpiration {
+                noncurrent_days: props.noncurrent_days.into(),
+            }),
+            abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload {
+                days_after_initiation: 7.into(),
+            }),
+            expired_object_delete_marker: Some(true),
+            ..LifecycleRule::default()
+        }];
+        rules.extend(props.lifecycle_rules);
+        let bucket = CfnBucket {
+            bucket_name: Some(props.name.clone().into()),
+            bucket_encryption: Some(BucketEncryption {
+                server_side_encryption_configuration: vec![ServerSideEncryptionRule {
+                    server_side_encryption_by_default: ServerSideEncryptionByDefault {
+                        sse_algorithm: "aws:kms".to_owned(),
+                        kms_master_key_id: Some(props.key_arn),
+                    },
+                    bucket_key_enabled: Some(true),
+                }],
+            }),
+            public_access_block_configuration: Some(PublicAccessBlockConfiguration::all()),
+            ownership_controls: Some(OwnershipControls {
+                rules: vec![OwnershipControlsRule {
+                    object_ownership: "BucketOwnerEnforced".to_owned(),
+                }],
+            }),
+            versioning_configuration: Some(VersioningConfiguration {
+                status: "Enabled".to_owned(),
+            }),
+            lifecycle_configuration: Some(LifecycleConfiguration { rules }),
+            logging_configuration: None,
+            tags: Vec::new(),
+        };
+        let resource = scope.add_resource_with_options(
+            "Resource",
+            bucket,
+            crate::aws::retained(crate::aws::options_with_skips(&[ACCESS_LOGS_SKIP])),
+        )?;
+        let bucket = Bucket {
+            resource,
+            name: props.name,
+        };
+        let mut policy = PolicyDocument::with(props.policy_statements);
+        policy.push(
+            Statement::deny(["s3:*"])
+                .sid("DenyWithoutTls")
+                .to(Principal::Anyone)
+                .on([bucket.arn(), bucket.objects_arn("*")])
+                .when("Bool", "aws:SecureTransport", ["false"]),
+        );
+        scope.add_resource(
+            "Policy",
+            CfnBucketPolicy {
+                bucket: bucket.resource.reference(),
+                policy_document: policy,
+            },
+        )?;
+        Ok(bucket)
+    }
+
+    /// The bucket's name as given.
+    pub fn bucket_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The bucket's ARN.
+    pub fn arn(&self) -> Expr {
+        self.resource.attr("Arn")
+    }
+
+    /// The ARN of the objects under `pattern` (`logs/*`, `*`).
+    pub fn objects_arn(&self, pattern: &str) -> Expr {
+        Expr::sub_with(format!("${{Arn}}/{pattern}"), [("Arn", self.arn())])
+    }
+
+    /// Reading and writing objects under `prefix` (e.g. `emr/`), and listing them.
+    pub fn read_write_statements(&self, prefix: &str) -> Vec<Statement> {
+        vec![
+            Statement::allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"])
+                .on([self.objects_arn(&format!("{prefix}*"))]),
+            Statement::allow(["s3:ListBucket", "s3:GetBucketLocation"]).on([self.arn()]),
+        ]
+    }
+}

@@ -2,8 +2,8 @@
 //! [`Topic`] (L2: KMS-encrypted, TLS-only publishing).
 
 use crate::aws::Tag;
-use crate::aws::iam::PolicyDocument;
-use dpc_core::Expr;
+use crate::aws::iam::{PolicyDocument, Principal, Statement};
+use dpc_core::{Diagnostic, Expr, ResourceRef, Scope};
 use serde::Serialize;
 
 /// `AWS::SNS::Topic`.
@@ -64,3 +64,93 @@ pub struct CfnTopicPolicy {
 crate::aws::cfn_type!(CfnTopic, "AWS::SNS::Topic");
 crate::aws::cfn_type!(CfnSubscription, "AWS::SNS::Subscription");
 crate::aws::cfn_type!(CfnTopicPolicy, "AWS::SNS::TopicPolicy");
+
+/// A topic (`AWS::SNS::Topic`, child `Resource`) encrypted with a customer-managed key.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    resource: ResourceRef,
+}
+
+impl Topic {
+    /// Adds a topic named `name` (generated when absent), encrypted with `key_arn`.
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        name: Option<String>,
+        key_arn: Expr,
+    ) -> Result<Topic, Diagnostic> {
+        let mut scope = scope.child(id)?;
+        let resource = scope.add_resource(
+            "Resource",
+            CfnTopic {
+                topic_name: name.map(Expr::from),
+                kms_master_key_id: Some(key_arn),
+                ..CfnTopic::default()
+            },
+        )?;
+        Ok(Topic { resource })
+    }
+
+    /// The topic's ARN.
+    pub fn arn(&self) -> Expr {
+        self.resource.reference()
+    }
+
+    /// The topic's resource handle.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
+    }
+
+    /// Sets the topic's resource policy: `statements` plus a statement refusing publishing
+    /// without TLS. SNS keeps one policy per topic, so call this once.
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn set_policy(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        statements: Vec<Statement>,
+    ) -> Result<ResourceRef, Diagnostic> {
+        let mut policy = PolicyDocument::with(statements);
+        policy.push(
+            Statement::deny(["sns:Publish"])
+                .sid("DenyPublishWithoutTls")
+                .to(Principal::Anyone)
+                .on([self.arn()])
+                .when("Bool", "aws:SecureTransport", ["false"]),
+        );
+        scope.add_resource(
+            id,
+            CfnTopicPolicy {
+                topics: vec![self.arn()],
+                policy_document: policy,
+            },
+        )
+    }
+
+    /// Subscribes `endpoint` over `protocol` (`email`, `https`, `sqs`, `lambda`).
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn subscribe(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        protocol: &str,
+        endpoint: impl Into<Expr>,
+    ) -> Result<ResourceRef, Diagnostic> {
+        scope.add_resource(
+            id,
+            CfnSubscription {
+                topic_arn: Some(self.arn()),
+                protocol: Some(protocol.into()),
+                endpoint: Some(endpoint.into()),
+                ..CfnSubscription::default()
+            },
+        )
+    }
+}

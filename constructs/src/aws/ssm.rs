@@ -2,7 +2,7 @@
 //! publishes values AWS makes up (security group ids, key ARNs) under `/dpc/` so other stacks
 //! of the same account read them with `{{resolve:ssm:...}}` instead of cross-stack references.
 
-use dpc_core::Expr;
+use dpc_core::{Diagnostic, Expr, ResourceRef, Scope};
 use indexmap::IndexMap;
 use serde::Serialize;
 
@@ -32,3 +32,43 @@ pub struct CfnParameter {
 }
 
 crate::aws::cfn_type!(CfnParameter, "AWS::SSM::Parameter");
+
+/// A `String` parameter (`AWS::SSM::Parameter`, child `Resource`) holding a value that is
+/// not secret (an id, an ARN, a URL).
+#[derive(Clone, Debug)]
+pub struct StringParameter {
+    resource: ResourceRef,
+}
+
+impl StringParameter {
+    /// Adds parameter `name` (e.g. `/dpc/emr/primary-security-group-id`) with `value`.
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn new(
+        scope: &mut Scope<'_>,
+        id: &str,
+        name: &str,
+        value: Expr,
+        description: &str,
+    ) -> Result<StringParameter, Diagnostic> {
+        let mut scope = scope.child(id)?;
+        let resource = scope.add_resource(
+            "Resource",
+            CfnParameter {
+                name: Some(name.into()),
+                r#type: Some("String".to_owned()),
+                value: Some(value),
+                description: Some(description.into()),
+                tier: Some("Standard".to_owned()),
+                tags: IndexMap::new(),
+            },
+        )?;
+        Ok(StringParameter { resource })
+    }
+
+    /// The parameter's name.
+    pub fn name(&self) -> Expr {
+        self.resource.reference()
+    }
+}

@@ -26,6 +26,9 @@ pub enum Matcher {
     AnythingBut(Vec<Expr>),
     /// The field is present (`true`) or absent (`false`).
     Exists(bool),
+    /// A string matching a pattern where `*` stands for any characters
+    /// (`{"wildcard": ...}`). EventBridge allows 30 rules with wildcards per bus.
+    Wildcard(String),
 }
 
 impl Matcher {
@@ -48,6 +51,7 @@ impl Serialize for Matcher {
             Matcher::Suffix(v) => Single("suffix", v).serialize(serializer),
             Matcher::AnythingBut(vs) => Single("anything-but", vs).serialize(serializer),
             Matcher::Exists(b) => Single("exists", b).serialize(serializer),
+            Matcher::Wildcard(w) => Single("wildcard", w).serialize(serializer),
         }
     }
 }

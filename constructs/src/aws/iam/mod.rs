@@ -2,6 +2,8 @@
 
 pub mod cfn;
 pub mod policy;
+pub mod role;
 
 pub use cfn::*;
 pub use policy::*;
+pub use role::*;

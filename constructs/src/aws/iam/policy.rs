@@ -72,8 +72,9 @@ pub enum Effect {
 /// Who a resource or trust policy statement applies to.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Principal {
-    /// `{"Service": [...]}`: AWS services, e.g. `lambda.amazonaws.com`.
-    Service(Vec<String>),
+    /// `{"Service": [...]}`: AWS services, e.g. `lambda.amazonaws.com` (an `Fn::Sub` for
+    /// regional principals such as `logs.${AWS::Region}.amazonaws.com`).
+    Service(Vec<Expr>),
     /// `{"AWS": [...]}`: accounts (as root ARNs) or role ARNs.
     Aws(Vec<Expr>),
     /// `"*"`: anyone; only ever written together with a condition that narrows it
@@ -83,7 +84,7 @@ pub enum Principal {
 
 impl Principal {
     /// One AWS service, e.g. `Principal::service("events.amazonaws.com")`.
-    pub fn service(name: impl Into<String>) -> Principal {
+    pub fn service(name: impl Into<Expr>) -> Principal {
         Principal::Service(vec![name.into()])
     }
 
@@ -204,7 +205,7 @@ impl Statement {
     pub fn allow_unscoped(actions: &[&str]) -> Result<Statement, Diagnostic> {
         if let Some(bad) = actions.iter().find(|a| security::unscoped(a).is_none()) {
             return Err(Diagnostic::error(
-                "DM0301",
+                crate::aws::codes::UNSCOPED_ACTION,
                 format!("IAM action `{bad}` would be granted on every resource (`*`)"),
             )
             .with_help(
