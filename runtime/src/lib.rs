@@ -1,0 +1,23 @@
+//! dpc's Lambda runtime: one binary (`bootstrap`, for `provided.al2023`) serving every
+//! Lambda function of the platform. The environment variable `DPC_HANDLER` (set by
+//! the templates) chooses the handler; [`env`] lists every variable and table key
+//! the handlers rely on.
+//!
+//! Central account: [`trigger_manager`], [`dependencies`] (the dependency API),
+//! [`slack_channels`] and [`slack_poster`] (the Slack API). User accounts:
+//! [`tracker`] (execution tracker), [`slack_caller`], [`cleanup`] and
+//! [`registration`] (the custom-resource provider).
+//!
+//! The trigger semantics are not here: they are [`dpc_model::evaluate`], shared with
+//! `dpc simulate`. This crate only reads and writes the state they need, exactly
+//! once.
+
+pub mod aws;
+pub mod clock;
+pub mod dynamo;
+pub mod env;
+pub mod events;
+pub mod http;
+pub mod log;
+pub mod model_keys;
+pub mod trigger_manager;
