@@ -73,3 +73,11 @@ pub fn load_organisation_with(
 pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
     dpc_core::diagnostic::render_report(diagnostics, sources, color, "load the organisation")
 }
+
+/// Reads `bytes` as one file of `kind` (a `pipeline.yaml` is checked against an empty
+/// platform), returning every diagnostic. For the fuzzer and its corpus replay test:
+/// whatever the bytes, this returns; it never panics, hangs or grows without bound.
+#[doc(hidden)]
+pub fn check_bytes(kind: SchemaKind, bytes: &[u8]) -> Vec<Diagnostic> {
+    organisation::check_bytes(kind, bytes)
+}

@@ -534,3 +534,67 @@ fn organisation_checks(
         );
     }
 }
+
+/// See [`crate::check_bytes`].
+pub(crate) fn check_bytes(kind: SchemaKind, bytes: &[u8]) -> Vec<Diagnostic> {
+    // Compiling a schema costs more than checking a small file; the fuzzer calls this
+    // millions of times with the built-in kinds only.
+    static VALIDATORS: std::sync::OnceLock<Vec<Result<SchemaValidator, Vec<Diagnostic>>>> =
+        std::sync::OnceLock::new();
+    let registry = StepRegistry::builtin();
+    let validators = VALIDATORS.get_or_init(|| {
+        SchemaKind::ALL
+            .iter()
+            .map(|k| validator(*k, &StepRegistry::builtin()))
+            .collect()
+    });
+    let index = SchemaKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    let validator = match &validators[index] {
+        Ok(v) => v,
+        Err(d) => return d.clone(),
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return vec![Diagnostic::error(codes::NOT_UTF8, "not UTF-8")];
+    };
+    let display = kind.file_name();
+    let limits = Limits::default();
+    if text.len() as u64 > limits.max_bytes {
+        return vec![Diagnostic::error(codes::FILE_TOO_LARGE, "too large")];
+    }
+    let mut diagnostics = Vec::new();
+    let parsed = parse(text, &display, limits);
+    diagnostics.extend(parsed.diagnostics);
+    let Some(root) = parsed.root else {
+        return diagnostics;
+    };
+    let source = SourceFile {
+        path: PathBuf::from(&display),
+        display: display.clone(),
+        root,
+    };
+    let validated = validator.check(&source);
+    diagnostics.extend(validated.diagnostics);
+    let mut poisoned = validated.poisoned;
+    // A directory no file can be in, so script checks never find one.
+    let nowhere = Path::new("/nonexistent/dpc-check-bytes");
+    match kind {
+        SchemaKind::Pipeline => {
+            if let Some(file) = read_repaired::<PipelineFile>(validated.repaired, &mut poisoned) {
+                let platform = placeholder_platform(nowhere);
+                let mut cx = FileCheck::new(&source, &poisoned);
+                let _ =
+                    pipeline_check::resolve(&file, &platform, &registry, nowhere, true, &mut cx);
+                diagnostics.extend(cx.diagnostics);
+            }
+        }
+        SchemaKind::Platform => {
+            if let Some(file) = read_repaired::<PlatformFile>(validated.repaired, &mut poisoned) {
+                let mut cx = FileCheck::new(&source, &poisoned);
+                let _ = platform_check::resolve(&file, &mut cx);
+                diagnostics.extend(cx.diagnostics);
+            }
+        }
+        SchemaKind::Scenario => {}
+    }
+    diagnostics
+}
