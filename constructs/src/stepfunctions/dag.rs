@@ -122,11 +122,11 @@ pub fn plan(deps: &[Vec<usize>]) -> Result<Plan, DagError> {
     let mut reach = vec![vec![false; n]; n];
     for &a in order.iter().rev() {
         for &s in &succ[a] {
-            reach[a][s] = true;
-            for b in 0..n {
-                if reach[s][b] {
-                    reach[a][b] = true;
-                }
+            let below = reach[s].clone();
+            let row = &mut reach[a];
+            row[s] = true;
+            for (slot, reached) in row.iter_mut().zip(below) {
+                *slot |= reached;
             }
         }
     }

@@ -76,6 +76,11 @@ impl Intrinsic {
             Intrinsic::Str(s) => format!("'{}'", escape(s)),
             Intrinsic::Int(n) => n.to_string(),
             Intrinsic::Path(p) => p.clone(),
+            // Without placeholders the text goes in as an argument, so the call always
+            // has one (States.Format's examples never show a call without).
+            Intrinsic::Format { parts, args } if args.is_empty() => {
+                format!("States.Format('{{}}', '{}')", escape(&parts.concat()))
+            }
             Intrinsic::Format { parts, args } => {
                 let template: Vec<String> = parts.iter().map(|p| escape(p)).collect();
                 let mut out = format!("States.Format('{}'", template.join("{}"));
@@ -144,9 +149,14 @@ impl Template {
         Template::new(vec![Piece::Text(text.into())])
     }
 
-    /// Whether every piece is literal.
+    /// Whether the template can be written as a plain JSON string: every piece is
+    /// literal, and no text holds `${`. CloudFormation reads `${Name}` in a definition as
+    /// a `DefinitionSubstitutions` placeholder, so a user's `${HOME}` goes through
+    /// `States.Format`, whose escaping writes it as `$\{HOME\}`.
     pub fn is_literal(&self) -> bool {
-        self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
+        self.pieces
+            .iter()
+            .all(|p| matches!(p, Piece::Text(t) if !t.contains("${")))
     }
 
     /// The literal text, if the template has no run-time piece.
@@ -251,6 +261,11 @@ mod tests {
 
     #[test]
     fn arrays_become_states_array_only_when_needed() {
+        let shell = Template::text("echo ${HOME}");
+        assert_eq!(
+            shell.to_value(),
+            Value::String(r"States.Format('{}', 'echo $\{HOME\}')".into())
+        );
         let lit = [Template::text("a"), Template::text("b'")];
         assert_eq!(array_value(&lit), (false, serde_json::json!(["a", "b'"])));
         let dynamic = [

@@ -1,0 +1,190 @@
+//! Who hears about a pipeline's runs: an encrypted SNS topic with one subscription per
+//! target, a rule that hands the state machine's status changes to the account's
+//! execution tracker, and (for `FULL_EXECUTION`) the state machine's log events too.
+//!
+//! The execution tracker decides what to say and publishes to the topic
+//! `dpc-<name>-alerts`; the topic fans out to e-mail, OpsGenie (an HTTPS endpoint kept
+//! in Secrets Manager, resolved by CloudFormation at deploy time, so it is never in the
+//! template) and Slack (through the account's Slack caller Lambda). The Lambdas'
+//! permissions for EventBridge, SNS and CloudWatch Logs are wildcard permissions of the
+//! account setup stack, one per function, never one per pipeline.
+
+use super::setup::AccountSetup;
+use crate::aws::events::{CfnRule, CfnRuleTarget, EventPattern};
+use crate::aws::iam::{PolicyDocument, Principal, Statement};
+use crate::aws::logs::CfnSubscriptionFilter;
+use crate::aws::sns::{CfnSubscription, CfnTopic, CfnTopicPolicy};
+use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, dynamic_ref};
+use dpc_model::Status;
+use dpc_model::naming::{self, LambdaRole, NameKind};
+use dpc_schema::{NotificationType, Pipeline, Target};
+
+/// The key SNS encrypts alert messages with. The AWS managed key lets the execution
+/// tracker (a Lambda in the same account) publish without a key policy of its own.
+pub const TOPIC_KEY: &str = "alias/aws/sns";
+
+/// What alerting added.
+#[derive(Clone, Debug, Default)]
+pub struct Alerting {
+    /// The topic, when the pipeline has targets.
+    pub topic: Option<ResourceRef>,
+    /// The status rule.
+    pub status_rule: Option<ResourceRef>,
+    /// Slack channels to register (as written).
+    pub slack_channels: Vec<String>,
+}
+
+/// The topic's name: `dpc-<name>-alerts`.
+pub fn topic_name(pipeline: &str) -> String {
+    naming::pipeline_resource_name(NameKind::SnsTopic, pipeline, Some("alerts"))
+}
+
+/// Adds alerting under `scope/Alerts`. Nothing is added when the pipeline has no target.
+/// `log_group_name` is a `Ref` to the state machine's log group, so the subscription
+/// filter is created after it.
+///
+/// # Errors
+/// A core diagnostic when ids collide.
+pub fn add(
+    scope: &mut Scope<'_>,
+    pipeline: &Pipeline,
+    setup: &AccountSetup,
+    log_group_name: Expr,
+) -> Result<Alerting, Diagnostic> {
+    let notifications = &pipeline.notifications;
+    let mut out = Alerting::default();
+    if notifications.targets.is_empty() {
+        return Ok(out);
+    }
+    let mut alerts = scope.child("Alerts")?;
+    let topic = alerts.add_resource(
+        "Topic",
+        CfnTopic {
+            topic_name: Some(Expr::from(topic_name(&pipeline.name))),
+            display_name: Some(Expr::from(format!("dpc {}", pipeline.name))),
+            kms_master_key_id: Some(Expr::from(TOPIC_KEY)),
+            tags: Vec::new(),
+        },
+    )?;
+    alerts.add_resource(
+        "TopicPolicy",
+        CfnTopicPolicy {
+            topics: vec![topic.reference()],
+            policy_document: PolicyDocument::with([Statement::deny(["sns:Publish"])
+                .sid("TlsOnly")
+                .to(Principal::Anyone)
+                .on([topic.reference()])
+                .when("Bool", "aws:SecureTransport", ["false"])]),
+        },
+    )?;
+    let subscribe = |alerts: &mut Scope<'_>, id: &str, protocol: &str, endpoint: Expr| {
+        alerts.add_resource(
+            id,
+            CfnSubscription {
+                topic_arn: Some(topic.reference()),
+                protocol: Some(Expr::from(protocol)),
+                endpoint: Some(endpoint),
+                ..CfnSubscription::default()
+            },
+        )
+    };
+    for target in &notifications.targets {
+        match target {
+            Target::Email { addresses } => {
+                for address in addresses {
+                    subscribe(
+                        &mut alerts,
+                        &format!("Email {address}"),
+                        "email",
+                        Expr::from(address.as_str()),
+                    )?;
+                }
+            }
+            Target::OpsGenie { secret_name } => {
+                subscribe(
+                    &mut alerts,
+                    &format!("OpsGenie {}", secret_name.replace('/', "--")),
+                    "https",
+                    Expr::from(dynamic_ref::secrets_manager(secret_name)),
+                )?;
+            }
+            Target::Slack { channels } => {
+                for channel in channels {
+                    if !out.slack_channels.contains(channel) {
+                        out.slack_channels.push(channel.clone());
+                    }
+                }
+            }
+        }
+    }
+    if !out.slack_channels.is_empty() {
+        subscribe(
+            &mut alerts,
+            "Slack",
+            "lambda",
+            Expr::from(setup.lambda_arn(LambdaRole::SlackCaller)),
+        )?;
+    }
+
+    let tracker = Expr::from(setup.lambda_arn(LambdaRole::ExecutionTracker));
+    let mut pattern = EventPattern::new()
+        .source(["aws.states"])
+        .detail_type(["Step Functions Execution Status Change"])
+        .exact(
+            &["detail", "stateMachineArn"],
+            [setup.env.state_machine_arn(&pipeline.name)],
+        );
+    if notifications.kind == NotificationType::PipelineStatus {
+        let statuses: Vec<&str> = Status::ALL
+            .into_iter()
+            .filter(|s| notifications.on_status.contains(s))
+            .map(Status::as_str)
+            .collect();
+        pattern = pattern.exact(&["detail", "status"], statuses);
+    }
+    out.status_rule = Some(alerts.add_resource(
+        "StatusRule",
+        CfnRule {
+            name: Some(Expr::from(naming::pipeline_resource_name(
+                NameKind::EventRule,
+                &pipeline.name,
+                Some("status"),
+            ))),
+            description: Some(Expr::from(format!(
+                "Hands status changes of pipeline {} to the execution tracker, which notifies the pipeline's targets",
+                pipeline.name
+            ))),
+            event_pattern: Some(pattern),
+            state: Some(Expr::from("ENABLED")),
+            targets: vec![CfnRuleTarget {
+                id: "ExecutionTracker".into(),
+                arn: tracker.clone(),
+                role_arn: None,
+                input: None,
+                input_path: None,
+                input_transformer: None,
+                dead_letter_config: None,
+                retry_policy: None,
+            }],
+            ..CfnRule::default()
+        },
+    )?);
+    if notifications.kind == NotificationType::FullExecution {
+        alerts.add_resource(
+            "StepEvents",
+            CfnSubscriptionFilter {
+                filter_name: Some(Expr::from(naming::pipeline_resource_name(
+                    NameKind::EventRule,
+                    &pipeline.name,
+                    Some("steps"),
+                ))),
+                log_group_name: Some(log_group_name),
+                filter_pattern: Some(Expr::from("")),
+                destination_arn: Some(tracker),
+                role_arn: None,
+            },
+        )?;
+    }
+    out.topic = Some(topic);
+    Ok(out)
+}

@@ -1,0 +1,722 @@
+//! The state machine of a pipeline, state by state.
+//!
+//! ```text
+//! Read input ─▶ Trigger event? ─▶ Claim trigger event ─┬─▶ Run date ─▶ … ─▶ Start cluster
+//!                              └▶ Claim execution ─────┘      (duplicate ─▶ Duplicate trigger: Succeed)
+//! Start cluster ─▶ Run steps ══ Parallel ══╗ steps (the DAG) ─▶ All steps succeeded (Fail: ends the race)
+//!                                          ╚ Wait for the run's deadline ─▶ Run timed out (Fail)
+//!   caught dpc.StepsSucceeded ─▶ Stop cluster ─▶ Report success ─▶ Pipeline succeeded
+//!   caught dpc.RunTimedOut    ─▶ Stop cluster (run timed out) ─▶ Report timeout ─▶ wait for TIMED_OUT
+//!   caught anything else      ─▶ Stop cluster (run failed) ─▶ Report failure ─▶ Pipeline failed
+//! ```
+//!
+//! Why it looks like this:
+//! - **Claim.** A trigger event delivered twice starts two executions; the first to
+//!   write the event's id to the claim table runs, the other ends at once in a
+//!   `Succeed` state that says so. Manual and scheduled starts claim their own
+//!   execution, which always succeeds, so every run takes the same path.
+//! - **Run date.** `ds`, `ds_nodash` and `ts` are computed once into variables from
+//!   the input's `time` (the trigger event's time; the scheduled time for a schedule),
+//!   else from the execution's start time (a manual run). A person may pass
+//!   `{"time": "2026-01-01T00:00:00Z"}` to run for another date.
+//! - **The cluster is always freed.** ASL has no timeout on `Parallel` states, so the
+//!   run's timeout is a race: the steps run in one branch, a `Wait` until start time +
+//!   timeout in the other; whichever ends first fails the `Parallel` with its own error
+//!   (`dpc.StepsSucceeded` or `dpc.RunTimedOut`), which stops the other branch, and the
+//!   catchers route every outcome through `terminateCluster`. A run that hits its
+//!   timeout then waits for the state machine's own timeout (a little longer), so the
+//!   execution really ends `TIMED_OUT`, as users and downstream conditions expect.
+//!   Should even that fail, the account's cleanup Lambda terminates clusters of
+//!   aborted and timed-out executions (by the `dpc:execution` tag), and EMR's idle
+//!   auto-termination is the last line.
+//! - **Steps** run as `addStep.sync` tasks, in series and `Parallel` states planned from
+//!   the DAG ([`crate::stepfunctions::dag`]). A step with a `timeout` that runs over is
+//!   cancelled on the cluster (its id is looked up by name with `ListSteps`, then
+//!   `cancelStep`) before it is retried or the run fails; a step with `retries` loops
+//!   back after a minute, counting attempts in the state data.
+//! - **Own status report.** Step Functions' status events are best effort, so the
+//!   machine puts its final status on the account's default bus itself; the account's
+//!   forwarding rule sends it on to the central bus.
+
+use super::macros;
+use super::setup::{self, AccountSetup};
+use crate::stepfunctions::asl::{
+    Catcher, Choice, ChoiceRule, Comparison, Condition, Definition, Fail, Parallel, Pass,
+    QueryLanguage, ResultPath, Retrier, Succeed, Task, Transition, Wait, WaitFor, errors,
+};
+use crate::stepfunctions::chain::{Chain, ChainError};
+use crate::stepfunctions::dag::{self, Plan};
+use crate::stepfunctions::intrinsic::{Intrinsic, Piece};
+use dpc_model::Duration;
+use dpc_schema::{Pipeline, Step};
+use serde_json::{Map, Value, json};
+
+/// How much longer than the run's timeout the state machine's own timeout is: time to
+/// stop the cluster and report after the in-flow deadline.
+pub const TIMEOUT_GRACE_SECONDS: u64 = 600;
+
+/// The longest a standard execution may run (one year).
+pub const MAX_EXECUTION_SECONDS: u64 = 365 * 24 * 3600;
+
+/// Seconds between a failed attempt of a step and its retry.
+pub const RETRY_INTERVAL_SECONDS: u64 = 60;
+
+/// Error names the machine raises itself.
+pub mod error_names {
+    /// Every step succeeded: ends the race against the run's deadline.
+    pub const STEPS_SUCCEEDED: &str = "dpc.StepsSucceeded";
+    /// The run's deadline passed before the steps finished.
+    pub const RUN_TIMED_OUT: &str = "dpc.RunTimedOut";
+    /// A step failed on every attempt.
+    pub const STEP_FAILED: &str = "dpc.StepFailed";
+    /// A step ran over its timeout on its only attempt.
+    pub const STEP_TIMED_OUT: &str = "dpc.StepTimedOut";
+    /// DynamoDB's answer when the claim already exists.
+    pub const CLAIM_TAKEN: &str = "DynamoDB.ConditionalCheckFailedException";
+}
+
+/// Names of the fixed states, for tests and readers of execution histories.
+pub mod states {
+    /// Moves the input to `$.input`.
+    pub const READ_INPUT: &str = "Read input";
+    /// Decides what to claim.
+    pub const TRIGGER_EVENT: &str = "Trigger event?";
+    /// Claims the trigger event's id.
+    pub const CLAIM_EVENT: &str = "Claim trigger event";
+    /// Claims the execution.
+    pub const CLAIM_EXECUTION: &str = "Claim execution";
+    /// Where a duplicate delivery ends.
+    pub const DUPLICATE: &str = "Duplicate trigger: already started";
+    /// Decides where the run's date comes from.
+    pub const RUN_DATE: &str = "Run date";
+    /// Takes the run's date from the input's `time`.
+    pub const RUN_DATE_FROM_EVENT: &str = "Run date from the event";
+    /// Takes the run's date from the execution's start.
+    pub const RUN_DATE_FROM_START: &str = "Run date from the start time";
+    /// Computes `ds_nodash`.
+    pub const RUN_DATE_NODASH: &str = "Run date without dashes";
+    /// `createCluster.sync`.
+    pub const START_CLUSTER: &str = "Start cluster";
+    /// The race of the steps against the deadline.
+    pub const RUN_STEPS: &str = "Run steps";
+    /// The end of the steps branch.
+    pub const STEPS_SUCCEEDED: &str = "All steps succeeded";
+    /// The watchdog's wait.
+    pub const DEADLINE: &str = "Wait for the run's deadline";
+    /// The watchdog's failure.
+    pub const RUN_TIMED_OUT: &str = "Run timed out";
+    /// Terminates the cluster after success.
+    pub const STOP_CLUSTER: &str = "Stop cluster";
+    /// Terminates the cluster after a failure.
+    pub const STOP_CLUSTER_FAILED: &str = "Stop cluster (run failed)";
+    /// Terminates the cluster after the deadline.
+    pub const STOP_CLUSTER_TIMED_OUT: &str = "Stop cluster (run timed out)";
+    /// Reports SUCCEEDED.
+    pub const REPORT_SUCCESS: &str = "Report success";
+    /// Reports FAILED.
+    pub const REPORT_FAILURE: &str = "Report failure";
+    /// Reports TIMED_OUT.
+    pub const REPORT_TIMEOUT: &str = "Report timeout";
+    /// Waits for the state machine's own timeout.
+    pub const AWAIT_TIMEOUT: &str = "Wait for the execution to time out";
+    /// Ends a successful run.
+    pub const SUCCEEDED: &str = "Pipeline succeeded";
+    /// Ends a failed run.
+    pub const FAILED: &str = "Pipeline failed";
+    /// Ends a timed-out run if the state machine's timeout did not.
+    pub const TIMED_OUT: &str = "Pipeline timed out";
+}
+
+/// Everything the definition is built from.
+pub struct DefinitionInput<'a> {
+    /// The pipeline.
+    pub pipeline: &'a Pipeline,
+    /// Its account's shared resources.
+    pub setup: &'a AccountSetup,
+    /// How its steps run.
+    pub plan: &'a Plan,
+    /// The `createCluster.sync` request.
+    pub cluster_request: Value,
+    /// The `Step` request of each step, by index.
+    pub step_requests: Vec<Value>,
+}
+
+/// The ARN of a Step Functions service integration, e.g. `elasticmapreduce:addStep.sync`.
+pub fn integration(partition: &str, api: &str) -> String {
+    format!("arn:{partition}:states:::{api}")
+}
+
+/// The state machine's own timeout: the run's timeout plus the grace, at most a year.
+pub fn state_machine_timeout(timeout: Duration) -> u64 {
+    (timeout.as_secs() + TIMEOUT_GRACE_SECONDS).min(MAX_EXECUTION_SECONDS)
+}
+
+/// Builds the definition.
+///
+/// # Errors
+/// Only when names collide or exceed Step Functions' limit (step names are short and
+/// unique, so this is a bug).
+pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
+    let p = input.setup.env.partition.as_str();
+    let pipeline = input.pipeline;
+
+    let mut chain = Chain::state(
+        states::READ_INPUT,
+        Pass {
+            comment: Some(
+                "The execution's input (a trigger event, a scheduled event, or what a person passed) moves to $.input, so the run's own data never collides with it".into(),
+            ),
+            result: None,
+            parameters: Some(json!({"input.$": "$"})),
+            result_path: None,
+            assign: None,
+            transition: Transition::End,
+        },
+    )?;
+    chain = chain.then(claim(p, &pipeline.name)?)?;
+    chain = chain.then(run_date()?)?;
+    let mut start = Task::new(
+        integration(p, "elasticmapreduce:createCluster.sync"),
+        input.cluster_request.clone(),
+    );
+    start.comment =
+        Some("Provisions the pipeline's EMR cluster and waits until it is ready".into());
+    start.result_selector = Some(json!({"ClusterId.$": "$.ClusterId"}));
+    start.result_path = Some(ResultPath::At("$.cluster".into()));
+    start.catch.push(Catcher::new(
+        [errors::ALL],
+        ResultPath::At("$.error".into()),
+        states::REPORT_FAILURE,
+    ));
+    chain = chain.then_state(states::START_CLUSTER, start)?;
+
+    let steps = steps_branch(input)?;
+    let watchdog = watchdog_branch(pipeline.timeout)?;
+    let mut run = Parallel::new(vec![
+        steps.into_branch(Some(
+            "The steps, in the order their dependencies require".into(),
+        )),
+        watchdog.into_branch(Some("The run's deadline".into())),
+    ]);
+    run.comment = Some(format!(
+        "Races the steps against the run's timeout of {}; the first branch to end fails the state with its own error, and the catchers free the cluster in every case",
+        pipeline.timeout
+    ));
+    run.catch = vec![
+        Catcher::new(
+            [error_names::STEPS_SUCCEEDED],
+            ResultPath::Discard,
+            states::STOP_CLUSTER,
+        ),
+        Catcher::new(
+            [error_names::RUN_TIMED_OUT],
+            ResultPath::At("$.error".into()),
+            states::STOP_CLUSTER_TIMED_OUT,
+        ),
+        Catcher::new(
+            [errors::ALL],
+            ResultPath::At("$.error".into()),
+            states::STOP_CLUSTER_FAILED,
+        ),
+    ];
+    chain = chain.then_state(states::RUN_STEPS, run)?;
+
+    // Success.
+    chain = chain.then_state(
+        states::STOP_CLUSTER,
+        terminate(p, true, states::REPORT_SUCCESS),
+    )?;
+    chain = chain.then_state(
+        states::REPORT_SUCCESS,
+        report(p, pipeline, "SUCCEEDED", false, states::SUCCEEDED),
+    )?;
+    chain = chain.then_state(
+        states::SUCCEEDED,
+        Succeed {
+            comment: Some("Every step succeeded and the cluster is terminated".into()),
+        },
+    )?;
+
+    // Failure.
+    let failure = Chain::state(
+        states::STOP_CLUSTER_FAILED,
+        terminate(p, true, states::REPORT_FAILURE),
+    )?
+    .then_state(
+        states::REPORT_FAILURE,
+        report(p, pipeline, "FAILED", true, states::FAILED),
+    )?
+    .then_state(
+        states::FAILED,
+        Fail {
+            comment: Some("Fails the execution with the error that ended the run".into()),
+            error_path: Some("$.error.Error".into()),
+            cause_path: Some("$.error.Cause".into()),
+            ..Fail::default()
+        },
+    )?;
+    chain.absorb(failure)?;
+
+    // The run's deadline passed.
+    let mut await_timeout = Wait::new(WaitFor::Seconds(2 * TIMEOUT_GRACE_SECONDS));
+    await_timeout.comment = Some(
+        "Lets the state machine's own timeout end the execution, so its status is TIMED_OUT".into(),
+    );
+    let timed_out = Chain::state(
+        states::STOP_CLUSTER_TIMED_OUT,
+        terminate(p, false, states::REPORT_TIMEOUT),
+    )?
+    .then_state(
+        states::REPORT_TIMEOUT,
+        report(p, pipeline, "TIMED_OUT", true, states::AWAIT_TIMEOUT),
+    )?
+    .then_state(states::AWAIT_TIMEOUT, await_timeout)?
+    .then_state(
+        states::TIMED_OUT,
+        Fail {
+            comment: Some(
+                "Only reached if the state machine's timeout did not end the execution first"
+                    .into(),
+            ),
+            error: Some(error_names::RUN_TIMED_OUT.into()),
+            cause: Some(format!(
+                "the run did not finish within its timeout of {}",
+                pipeline.timeout
+            )),
+            ..Fail::default()
+        },
+    )?;
+    chain.absorb(timed_out)?;
+
+    let mut definition = chain.into_definition(
+        Some(format!(
+            "dpc pipeline `{}` in account {}: claim the trigger, start an EMR cluster, run the steps, always terminate the cluster, report the status",
+            pipeline.name, pipeline.account.id
+        )),
+        Some(state_machine_timeout(pipeline.timeout)),
+    );
+    definition.query_language = None;
+    Ok(definition)
+}
+
+fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
+    let put = |key: &str, comment: &str| {
+        let mut task = Task::new(
+            integration(partition, "dynamodb:putItem"),
+            json!({
+                "TableName": setup::CLAIM_TABLE_NAME,
+                "Item": {
+                    setup::CLAIM_TABLE_KEY: {"S.$": key},
+                    "pipeline": {"S": pipeline},
+                    "execution": {"S.$": "$$.Execution.Id"},
+                    "claimedAt": {"S.$": "$$.State.EnteredTime"}
+                },
+                "ConditionExpression": format!("attribute_not_exists({})", setup::CLAIM_TABLE_KEY)
+            }),
+        );
+        task.comment = Some(comment.to_owned());
+        task.result_path = Some(ResultPath::Discard);
+        task.retry = vec![
+            // The claim being taken is the answer, not a fault: never retried.
+            Retrier {
+                max_attempts: Some(0),
+                ..Retrier::on([error_names::CLAIM_TAKEN])
+            },
+            service_retry(),
+        ];
+        task.catch = vec![Catcher::new(
+            [error_names::CLAIM_TAKEN],
+            ResultPath::Discard,
+            states::DUPLICATE,
+        )];
+        task
+    };
+    let event_key = Intrinsic::format(&[
+        Piece::Text(format!("{pipeline}#trigger#")),
+        Piece::Value("$.input.id".into()),
+    ])
+    .render();
+    let execution_key = Intrinsic::format(&[
+        Piece::Text(format!("{pipeline}#execution#")),
+        Piece::Value("$$.Execution.Id".into()),
+    ])
+    .render();
+    let choice = Choice {
+        comment: Some("A trigger event (from the central bus) is claimed by its id; any other start by its execution".into()),
+        choices: vec![ChoiceRule {
+            condition: Condition::And(vec![
+                Condition::compare("$.input.source", Comparison::IsPresent(true)),
+                Condition::compare(
+                    "$.input.source",
+                    Comparison::StringEquals(dpc_model::TRIGGER_SOURCE.into()),
+                ),
+                Condition::compare("$.input.id", Comparison::IsPresent(true)),
+                Condition::compare("$.input.id", Comparison::IsString(true)),
+            ]),
+            next: states::CLAIM_EVENT.into(),
+        }],
+        default: Some(states::CLAIM_EXECUTION.into()),
+    };
+    let mut chain = Chain::state(states::TRIGGER_EVENT, choice)?;
+    chain.add(
+        states::CLAIM_EVENT,
+        put(&event_key, "Writes the trigger event's id to the claim table unless it is there: EventBridge may deliver an event twice, and only the first execution to claim it runs"),
+        true,
+    )?;
+    chain.add(
+        states::CLAIM_EXECUTION,
+        put(&execution_key, "Manual and scheduled starts claim their own execution, so every run takes the same path"),
+        true,
+    )?;
+    chain.add(
+        states::DUPLICATE,
+        Succeed {
+            comment: Some("This trigger event was delivered twice; the execution that claimed it first runs the pipeline, this one does nothing".into()),
+        },
+        false,
+    )?;
+    Ok(chain)
+}
+
+fn run_date() -> Result<Chain, ChainError> {
+    let date_of = |time: &str| {
+        Intrinsic::array_get_item(
+            Intrinsic::string_split(Intrinsic::Path(time.into()), "T"),
+            0,
+        )
+        .render()
+    };
+    let assign = |time: &str| {
+        let mut vars = Map::new();
+        vars.insert("ts.$".into(), Value::String(time.into()));
+        vars.insert("ds.$".into(), Value::String(date_of(time)));
+        vars
+    };
+    let choice = Choice {
+        comment: Some("The run's date: the input's `time` (trigger or scheduled time) when it has one, else the execution's start".into()),
+        choices: vec![ChoiceRule {
+            condition: Condition::And(vec![
+                Condition::compare("$.input.time", Comparison::IsPresent(true)),
+                Condition::compare("$.input.time", Comparison::IsTimestamp(true)),
+            ]),
+            next: states::RUN_DATE_FROM_EVENT.into(),
+        }],
+        default: Some(states::RUN_DATE_FROM_START.into()),
+    };
+    let mut chain = Chain::state(states::RUN_DATE, choice)?;
+    let mut from_event = Pass::assign(assign("$.input.time"));
+    from_event.transition = Transition::Next(states::RUN_DATE_NODASH.into());
+    chain.add(states::RUN_DATE_FROM_EVENT, from_event, false)?;
+    let mut from_start = Pass::assign(assign("$$.Execution.StartTime"));
+    from_start.transition = Transition::Next(states::RUN_DATE_NODASH.into());
+    chain.add(states::RUN_DATE_FROM_START, from_start, false)?;
+    let part = |i: i64| {
+        Intrinsic::array_get_item(
+            Intrinsic::string_split(Intrinsic::Path(macros::DS.into()), "-"),
+            i,
+        )
+    };
+    let nodash = Intrinsic::Format {
+        parts: vec![String::new(), String::new(), String::new(), String::new()],
+        args: vec![part(0), part(1), part(2)],
+    };
+    let mut vars = Map::new();
+    vars.insert("ds_nodash.$".into(), Value::String(nodash.render()));
+    chain.add(states::RUN_DATE_NODASH, Pass::assign(vars), true)?;
+    Ok(chain)
+}
+
+fn steps_branch(input: &DefinitionInput<'_>) -> Result<Chain, ChainError> {
+    let p = input.setup.env.partition.clone();
+    let steps = &input.pipeline.steps;
+    let names: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
+    let mut render_step = |i: usize| -> Result<Chain, ChainError> {
+        let request = input.step_requests.get(i).cloned().unwrap_or(Value::Null);
+        match steps.get(i) {
+            Some(step) => step_chain(&p, i, step, request),
+            None => Err(ChainError::NoOpenEnd(format!("step #{i}"))),
+        }
+    };
+    let body = dag::render(input.plan, &names, &mut render_step)?;
+    body.then_state(
+        states::STEPS_SUCCEEDED,
+        Fail {
+            comment: Some("Not a failure: ends the race with the run's deadline, and the catcher goes on to stop the cluster".into()),
+            error: Some(error_names::STEPS_SUCCEEDED.into()),
+            cause: Some("every step succeeded".into()),
+            ..Fail::default()
+        },
+    )
+}
+
+fn watchdog_branch(timeout: Duration) -> Result<Chain, ChainError> {
+    let millis = timeout.as_secs().saturating_mul(1000);
+    let mut wait = Wait::new(WaitFor::Timestamp(format!(
+        "{{% $fromMillis($toMillis($states.context.Execution.StartTime) + {millis}) %}}"
+    )));
+    wait.query_language = Some(QueryLanguage::Jsonata);
+    wait.comment = Some(format!(
+        "Waits until the execution's start time plus the run's timeout ({timeout}); JSONata because JSONPath cannot add to a time"
+    ));
+    Chain::state(states::DEADLINE, wait)?.then_state(
+        states::RUN_TIMED_OUT,
+        Fail {
+            comment: Some("Stops the steps branch: the run is over its timeout".into()),
+            error: Some(error_names::RUN_TIMED_OUT.into()),
+            cause: Some(format!(
+                "the run did not finish within its timeout of {timeout}"
+            )),
+            ..Fail::default()
+        },
+    )
+}
+
+/// The states of one step: the `addStep.sync` task, and, with a timeout or retries, the
+/// cancel and retry states around it. The chain's only open end is the task itself.
+fn step_chain(
+    partition: &str,
+    index: usize,
+    step: &Step,
+    request: Value,
+) -> Result<Chain, ChainError> {
+    let name = step.name.as_str();
+    let find = format!("{name}: find timed-out step");
+    let running = format!("{name}: still running?");
+    let cancel = format!("{name}: cancel timed-out step");
+    let retry = format!("{name}: retry?");
+    let first_retry = format!("{name}: first retry");
+    let next_retry = format!("{name}: next retry");
+    let wait = format!("{name}: wait before retry");
+    let failed = format!("{name}: failed");
+    let timed_out = format!("{name}: timed out");
+    let counter = format!("$.retries_{index}");
+
+    let mut task = Task::new(
+        integration(partition, "elasticmapreduce:addStep.sync"),
+        json!({"ClusterId.$": "$.cluster.ClusterId", "Step": request}),
+    );
+    task.comment = Some(format!(
+        "Runs step `{name}` on the cluster and waits for it to end"
+    ));
+    task.result_path = Some(ResultPath::Discard);
+    task.timeout_seconds = step.timeout.map(Duration::as_secs);
+    let after_cancel = if step.retries > 0 { &retry } else { &timed_out };
+    if step.timeout.is_some() {
+        task.catch.push(Catcher::new(
+            [errors::TIMEOUT],
+            ResultPath::At("$.stepError".into()),
+            &find,
+        ));
+    }
+    if step.retries > 0 {
+        task.catch.push(Catcher::new(
+            [errors::ALL],
+            ResultPath::At("$.stepError".into()),
+            &retry,
+        ));
+    }
+    let mut chain = Chain::state(name, task)?;
+
+    if let Some(limit) = step.timeout {
+        let mut list = Task::new(
+            integration(partition, "aws-sdk:emr:listSteps"),
+            json!({"ClusterId.$": "$.cluster.ClusterId", "StepStates": ["PENDING", "RUNNING"]}),
+        );
+        list.comment = Some(format!(
+            "Step `{name}` ran over its timeout of {limit}: finds its EMR step id by name to cancel it"
+        ));
+        // Step names are `[a-z][a-z0-9-]*`, so they need no quoting inside the filter.
+        list.result_selector = Some(json!({"ids.$": format!("$.Steps[?(@.Name == '{name}')].Id")}));
+        list.result_path = Some(ResultPath::At("$.timedOut".into()));
+        list.retry = vec![service_retry()];
+        list.catch = vec![Catcher::new(
+            [errors::ALL],
+            ResultPath::At("$.cancelError".into()),
+            after_cancel.as_str(),
+        )];
+        list.transition = Transition::Next(running.clone());
+        chain.add(&find, list, false)?;
+        chain.add(
+            &running,
+            Choice {
+                comment: Some("Cancel the step only if EMR still runs it".into()),
+                choices: vec![ChoiceRule {
+                    condition: Condition::compare("$.timedOut.ids[0]", Comparison::IsPresent(true)),
+                    next: cancel.clone(),
+                }],
+                default: Some(after_cancel.clone()),
+            },
+            false,
+        )?;
+        let mut cancel_task = Task::new(
+            integration(partition, "elasticmapreduce:cancelStep"),
+            json!({"ClusterId.$": "$.cluster.ClusterId", "StepId.$": "$.timedOut.ids[0]"}),
+        );
+        cancel_task.comment = Some(format!(
+            "Cancels the timed-out step `{name}` before anything else runs"
+        ));
+        cancel_task.result_path = Some(ResultPath::Discard);
+        cancel_task.retry = vec![service_retry()];
+        cancel_task.catch = vec![Catcher::new(
+            [errors::ALL],
+            ResultPath::At("$.cancelError".into()),
+            after_cancel.as_str(),
+        )];
+        cancel_task.transition = Transition::Next(after_cancel.clone());
+        chain.add(&cancel, cancel_task, false)?;
+        if step.retries == 0 {
+            chain.add(
+                &timed_out,
+                Fail {
+                    comment: None,
+                    error: Some(error_names::STEP_TIMED_OUT.into()),
+                    cause: Some(format!(
+                        "step `{name}` ran longer than its timeout of {limit} and was cancelled"
+                    )),
+                    ..Fail::default()
+                },
+                false,
+            )?;
+        }
+    }
+
+    if step.retries > 0 {
+        let attempts = step.retries + 1;
+        let mut rules = vec![ChoiceRule {
+            condition: Condition::Not(Box::new(Condition::compare(
+                &counter,
+                Comparison::IsPresent(true),
+            ))),
+            next: first_retry.clone(),
+        }];
+        if step.retries > 1 {
+            rules.push(ChoiceRule {
+                condition: Condition::compare(
+                    format!("{counter}.count"),
+                    Comparison::NumericLessThan(i64::from(step.retries)),
+                ),
+                next: next_retry.clone(),
+            });
+        }
+        chain.add(
+            &retry,
+            Choice {
+                comment: Some(format!("Step `{name}` may run {attempts} times in all")),
+                choices: rules,
+                default: Some(failed.clone()),
+            },
+            false,
+        )?;
+        let mut first = Pass::result(json!({"count": 1}), ResultPath::At(counter.clone()));
+        first.transition = Transition::Next(wait.clone());
+        chain.add(&first_retry, first, false)?;
+        if step.retries > 1 {
+            let mut next = Pass {
+                comment: None,
+                result: None,
+                parameters: Some(
+                    json!({"count.$": Intrinsic::math_add(Intrinsic::Path(format!("{counter}.count")), 1).render()}),
+                ),
+                result_path: Some(ResultPath::At(counter.clone())),
+                assign: None,
+                transition: Transition::Next(wait.clone()),
+            };
+            next.comment = Some("Counts the retry".into());
+            chain.add(&next_retry, next, false)?;
+        }
+        let mut pause = Wait::new(WaitFor::Seconds(RETRY_INTERVAL_SECONDS));
+        pause.transition = Transition::Next(name.to_owned());
+        chain.add(&wait, pause, false)?;
+        chain.add(
+            &failed,
+            Fail {
+                comment: None,
+                error: Some(error_names::STEP_FAILED.into()),
+                cause: Some(format!(
+                    "step `{name}` failed on all {attempts} attempts; the execution history shows each attempt's error"
+                )),
+                ..Fail::default()
+            },
+            false,
+        )?;
+    }
+    Ok(chain)
+}
+
+fn terminate(partition: &str, wait: bool, next: &str) -> Task {
+    let api = if wait {
+        "elasticmapreduce:terminateCluster.sync"
+    } else {
+        "elasticmapreduce:terminateCluster"
+    };
+    let mut task = Task::new(
+        integration(partition, api),
+        json!({"ClusterId.$": "$.cluster.ClusterId"}),
+    );
+    task.comment = Some(if wait {
+        "Terminates the cluster and waits until it is gone".into()
+    } else {
+        "Terminates the cluster without waiting: the execution's timeout is near".into()
+    });
+    task.result_path = Some(ResultPath::Discard);
+    task.retry = vec![service_retry()];
+    // If terminating fails for good, the run still reports its status; the idle
+    // auto-termination frees the cluster.
+    task.catch = vec![Catcher::new(
+        [errors::ALL],
+        ResultPath::At("$.stopError".into()),
+        next,
+    )];
+    task.transition = Transition::Next(next.to_owned());
+    task
+}
+
+fn report(
+    partition: &str,
+    pipeline: &Pipeline,
+    status: &str,
+    with_error: bool,
+    next: &str,
+) -> Task {
+    let mut detail = json!({
+        "version": "1",
+        "pipeline": pipeline.name,
+        "account": pipeline.account.id,
+        "status": status,
+        "executionArn.$": "$$.Execution.Id",
+        "stateMachineArn.$": "$$.StateMachine.Id",
+        "redriveCount.$": "$$.Execution.RedriveCount",
+    });
+    if with_error && let Some(map) = detail.as_object_mut() {
+        map.insert("error.$".into(), Value::String("$.error.Error".into()));
+    }
+    let mut task = Task::new(
+        integration(partition, "events:putEvents"),
+        json!({"Entries": [{
+            "Source": setup::STATUS_SOURCE,
+            "DetailType": setup::STATUS_DETAIL_TYPE,
+            "Detail": detail,
+        }]}),
+    );
+    task.comment = Some(format!(
+        "Reports {status} to the account's default bus (forwarded to the central bus): Step Functions' own status events are best effort"
+    ));
+    task.result_path = Some(ResultPath::Discard);
+    task.retry = vec![service_retry()];
+    task.catch = vec![Catcher::new(
+        [errors::ALL],
+        ResultPath::At("$.reportError".into()),
+        next,
+    )];
+    task.transition = Transition::Next(next.to_owned());
+    task
+}
+
+fn service_retry() -> Retrier {
+    Retrier {
+        interval_seconds: Some(5),
+        max_attempts: Some(3),
+        backoff_rate: Some(2.0),
+        ..Retrier::on([errors::ALL])
+    }
+}

@@ -1,0 +1,251 @@
+//! What starts a pipeline: a rule on a schedule (default bus), an EventBridge Scheduler
+//! schedule (a schedule in a time zone), or a rule on the account's pipeline bus that
+//! matches the pipeline's trigger events. `enabled: false` deploys them disabled.
+
+use super::pattern::{self, TriggerPattern};
+use crate::aws::events::{CfnRule, CfnRuleTarget, RetryPolicy};
+use dpc_core::{CfnResource, Diagnostic, Expr, ResourceRef, Scope, Severity, Val};
+use dpc_model::naming::{self, NameKind};
+use dpc_schema::{Pipeline, Schedule, Trigger};
+use serde::Serialize;
+
+/// Diagnostic code: the trigger rule matches pipeline and account only.
+pub const PATTERN_WITHOUT_STATUSES: &str = "DM0313";
+
+/// EventBridge's limit of targets per rule.
+pub const MAX_RULE_TARGETS: usize = 5;
+
+// NOTE for `aws/`: `AWS::Scheduler::Schedule` belongs in `aws/scheduler.rs`; it is kept
+// here until that module exists.
+/// `AWS::Scheduler::Schedule`.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-scheduler-schedule.html>
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnSchedule {
+    /// `Name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Expr>,
+    /// `Description`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Expr>,
+    /// `ScheduleExpression`: `cron(...)`, `rate(...)` or `at(...)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<Expr>,
+    /// `ScheduleExpressionTimezone`: an IANA time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_expression_timezone: Option<Expr>,
+    /// `FlexibleTimeWindow`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flexible_time_window: Option<FlexibleTimeWindow>,
+    /// `State`: `ENABLED` or `DISABLED`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<Expr>,
+    /// `Target`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ScheduleTarget>,
+}
+
+impl CfnResource for CfnSchedule {
+    const TYPE: &'static str = "AWS::Scheduler::Schedule";
+}
+
+/// `AWS::Scheduler::Schedule.FlexibleTimeWindow`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FlexibleTimeWindow {
+    /// `Mode`: `OFF` runs exactly on time.
+    pub mode: String,
+}
+
+/// `AWS::Scheduler::Schedule.Target`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleTarget {
+    /// `Arn`: the state machine.
+    pub arn: Expr,
+    /// `RoleArn`: the role Scheduler assumes.
+    pub role_arn: Expr,
+    /// `Input`: the execution's input (context attributes such as
+    /// `<aws.scheduler.scheduled-time>` are filled in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<Expr>,
+    /// `RetryPolicy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<ScheduleRetryPolicy>,
+}
+
+/// `AWS::Scheduler::Schedule.RetryPolicy`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleRetryPolicy {
+    /// `MaximumEventAgeInSeconds`.
+    pub maximum_event_age_in_seconds: u32,
+    /// `MaximumRetryAttempts`.
+    pub maximum_retry_attempts: u32,
+}
+
+/// What the trigger resources were made of, for tests and the report.
+#[derive(Clone, Debug, Default)]
+pub struct Triggers {
+    /// The rule, for schedule (UTC), cron and executions triggers.
+    pub rule: Option<ResourceRef>,
+    /// The Scheduler schedule, for schedules in another time zone.
+    pub schedule: Option<ResourceRef>,
+    /// The executions rule's pattern.
+    pub pattern: Option<TriggerPattern>,
+}
+
+// A day's worth of retries: a start that EventBridge cannot make at once is still
+// worth making the same day.
+const RETRY_AGE_SECONDS: u32 = 86_400;
+const RETRY_ATTEMPTS: u32 = 185;
+
+/// Adds the trigger of `pipeline` under `scope/Trigger`.
+///
+/// # Errors
+/// A core diagnostic when ids collide.
+pub fn add(
+    scope: &mut Scope<'_>,
+    pipeline: &Pipeline,
+    state_machine_arn: Expr,
+    role_arn: Expr,
+) -> Result<Triggers, Diagnostic> {
+    let state = Expr::from(if pipeline.enabled {
+        "ENABLED"
+    } else {
+        "DISABLED"
+    });
+    let name = naming::pipeline_resource_name(NameKind::EventRule, &pipeline.name, Some("trigger"));
+    let target = CfnRuleTarget {
+        id: "StateMachine".into(),
+        arn: state_machine_arn.clone(),
+        role_arn: Some(role_arn.clone()),
+        input: None,
+        input_path: None,
+        input_transformer: None,
+        dead_letter_config: None,
+        retry_policy: Some(RetryPolicy {
+            maximum_event_age_in_seconds: Some(Val::Lit(RETRY_AGE_SECONDS)),
+            maximum_retry_attempts: Some(Val::Lit(RETRY_ATTEMPTS)),
+        }),
+    };
+    let mut out = Triggers::default();
+    match &pipeline.trigger {
+        Trigger::Manual => {}
+        Trigger::Schedule(schedule) if schedule.is_utc() => {
+            let rule = CfnRule {
+                name: Some(name.into()),
+                description: Some(Expr::from(format!(
+                    "Starts pipeline {} {}",
+                    pipeline.name,
+                    describe(schedule)
+                ))),
+                schedule_expression: Some(Expr::from(format!(
+                    "cron({})",
+                    schedule.cron_expression()
+                ))),
+                state: Some(state),
+                targets: vec![target],
+                ..CfnRule::default()
+            };
+            out.rule = Some(scope.child("Trigger")?.add_resource("Resource", rule)?);
+        }
+        Trigger::Schedule(schedule) => {
+            let schedule_resource = CfnSchedule {
+                name: Some(Expr::from(naming::pipeline_resource_name(
+                    NameKind::EventRule,
+                    &pipeline.name,
+                    Some("schedule"),
+                ))),
+                description: Some(Expr::from(format!(
+                    "Starts pipeline {} {}",
+                    pipeline.name,
+                    describe(schedule)
+                ))),
+                schedule_expression: Some(Expr::from(format!(
+                    "cron({})",
+                    schedule.cron_expression()
+                ))),
+                schedule_expression_timezone: Some(Expr::from(schedule.timezone.as_str())),
+                flexible_time_window: Some(FlexibleTimeWindow { mode: "OFF".into() }),
+                state: Some(state),
+                target: Some(ScheduleTarget {
+                    arn: state_machine_arn,
+                    role_arn,
+                    // The scheduled time becomes the run's `time`, hence its `ds`.
+                    input: Some(Expr::from(
+                        r#"{"source":"dpc.schedule","time":"<aws.scheduler.scheduled-time>"}"#,
+                    )),
+                    retry_policy: Some(ScheduleRetryPolicy {
+                        maximum_event_age_in_seconds: RETRY_AGE_SECONDS,
+                        maximum_retry_attempts: RETRY_ATTEMPTS,
+                    }),
+                }),
+            };
+            out.schedule = Some(
+                scope
+                    .child("Trigger")?
+                    .add_resource("Resource", schedule_resource)?,
+            );
+        }
+        Trigger::Cron(expression) => {
+            let rule = CfnRule {
+                name: Some(name.into()),
+                description: Some(Expr::from(format!(
+                    "Starts pipeline {} on cron({expression}) (UTC)",
+                    pipeline.name
+                ))),
+                schedule_expression: Some(Expr::from(format!("cron({expression})"))),
+                state: Some(state),
+                targets: vec![target],
+                ..CfnRule::default()
+            };
+            out.rule = Some(scope.child("Trigger")?.add_resource("Resource", rule)?);
+        }
+        Trigger::Executions(executions) => {
+            let found = pattern::trigger_pattern(&pipeline.id(), executions);
+            let rule = CfnRule {
+                name: Some(name.into()),
+                description: Some(Expr::from(format!(
+                    "Starts pipeline {} when the central trigger manager says its condition holds",
+                    pipeline.name
+                ))),
+                event_bus_name: Some(Expr::from(naming::pipeline_bus_name())),
+                event_pattern: Some(found.pattern.clone()),
+                state: Some(state),
+                targets: vec![target],
+                ..CfnRule::default()
+            };
+            let mut trigger_scope = scope.child("Trigger")?;
+            out.rule = Some(trigger_scope.add_resource("Resource", rule)?);
+            if let Some(reason) = found.statuses_dropped.clone() {
+                let pipeline_name = pipeline.name.clone();
+                trigger_scope.add_validation(move |_| {
+                    vec![Diagnostic::new(
+                        Severity::Warning,
+                        PATTERN_WITHOUT_STATUSES,
+                        format!(
+                            "the trigger rule of pipeline `{pipeline_name}` matches its name and account only: {reason}"
+                        ),
+                    )
+                    .with_note("the central trigger manager still starts the pipeline only when its condition holds")]
+                });
+            }
+            out.pattern = Some(found);
+        }
+    }
+    Ok(out)
+}
+
+fn describe(schedule: &Schedule) -> String {
+    let days = if schedule.week_days.is_empty() {
+        "every day".to_owned()
+    } else {
+        let names: Vec<&str> = schedule.week_days.iter().map(|d| d.as_str()).collect();
+        format!("on {}", names.join(", "))
+    };
+    format!(
+        "{days} at {:02}:{:02} {}",
+        schedule.hour, schedule.minute, schedule.timezone
+    )
+}

@@ -1,0 +1,4 @@
+"""The left branch of the diamond."""
+import sys
+
+print("left", sys.argv[1:])
