@@ -218,6 +218,7 @@ mod tests {
             stack_name: id.to_owned(),
             environment: env.to_owned(),
             template,
+            dependencies: Vec::new(),
         }
     }
 

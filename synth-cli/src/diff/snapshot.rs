@@ -35,6 +35,9 @@ pub struct StackSnapshot {
     pub environment: String,
     /// The template.
     pub template: Value,
+    /// Artifact ids of the stacks it deploys after (the manifest's `dependencies`, asset
+    /// manifests left out).
+    pub dependencies: Vec<String>,
 }
 
 impl AssemblySnapshot {
@@ -96,6 +99,21 @@ impl AssemblySnapshot {
                     .unwrap_or("aws://unknown-account/unknown-region")
                     .to_owned(),
                 template: read_json(&dir.join(&template_file))?,
+                dependencies: artifact
+                    .get("dependencies")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|d| {
+                        artifacts
+                            .get(*d)
+                            .and_then(|a| a.get("type"))
+                            .and_then(Value::as_str)
+                            != Some("cdk:asset-manifest")
+                    })
+                    .map(str::to_owned)
+                    .collect(),
             });
         }
         let lineage_path = dir.join(LINEAGE_FILE);
@@ -130,6 +148,7 @@ impl AssemblySnapshot {
                     stack_name: s.stack_name.clone(),
                     environment: format!("aws://{}/{}", s.account, s.region),
                     template: s.template.clone(),
+                    dependencies: s.dependencies.clone(),
                 })
                 .collect(),
             lineage,
@@ -184,7 +203,8 @@ mod tests {
             &json!({"version": "55.0.0", "artifacts": {
                 "b.assets": {"type": "cdk:asset-manifest", "properties": {"file": "b.assets.json"}},
                 "b": {"type": "aws:cloudformation:stack", "environment": "aws://1/eu-west-1",
-                      "properties": {"templateFile": "b.template.json", "stackName": "stack-b"}},
+                      "properties": {"templateFile": "b.template.json", "stackName": "stack-b"},
+                      "dependencies": ["a", "b.assets"]},
                 "a": {"type": "aws:cloudformation:stack", "environment": "aws://2/eu-west-1",
                       "properties": {"templateFile": "a.template.json"}}
             }}),
@@ -199,6 +219,7 @@ mod tests {
         let ids: Vec<&str> = snapshot.stacks.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(ids, ["b", "a"]);
         assert_eq!(snapshot.stacks[0].stack_name, "stack-b");
+        assert_eq!(snapshot.stacks[0].dependencies, ["a"]);
         assert_eq!(snapshot.stacks[1].stack_name, "a");
         assert_eq!(snapshot.stacks[1].environment, "aws://2/eu-west-1");
         assert!(snapshot.lineage.is_none());

@@ -1,0 +1,99 @@
+//! `dpc destroy [PATH]`: deletes the platform's stacks through the AWS CDK CLI, in the
+//! reverse of deployment order — pipelines first, then the account setups, the central
+//! stack last — one `cdk destroy --exclusively` per stack, stopping at the first failure.
+
+use super::deploy::{Cdk, Target, common_args, deployment_order, failure, prepare, select};
+use crate::output::print_diagnostics;
+use crate::{EXIT_INPUT, EXIT_OK, Io};
+
+/// `dpc destroy`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// What to destroy and how.
+    #[command(flatten)]
+    pub target: Target,
+    /// Do not let the CDK CLI ask for confirmation (`cdk destroy --force`).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Runs `dpc destroy`.
+pub fn run(args: DestroyArgs, io: &mut Io<'_>) -> i32 {
+    let target = &args.target;
+    let cdk = if target.dry_run {
+        Cdk::shown_only()
+    } else {
+        match Cdk::find() {
+            Ok(cdk) => cdk,
+            Err(error) => {
+                print_diagnostics(io, &[error], false, "destroy");
+                return EXIT_INPUT;
+            }
+        }
+    };
+    let prepared = match prepare(target, io) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut plan = match select(
+        deployment_order(&prepared.snapshot),
+        prepared.snapshot.lineage.as_ref(),
+        &target.accounts,
+        &target.pipelines,
+    ) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            print_diagnostics(io, &errors, false, "destroy");
+            return EXIT_INPUT;
+        }
+    };
+    plan.reverse();
+    let mut destroyed: Vec<&str> = Vec::new();
+    for (i, p) in plan.iter().enumerate() {
+        let mut cdk_args = vec!["destroy".to_owned()];
+        cdk_args.extend(common_args(target, &prepared.dir));
+        if args.force {
+            cdk_args.push("--force".to_owned());
+        }
+        cdk_args.push(p.stack.id.clone());
+        if target.dry_run {
+            let _ = writeln!(io.stdout, "{}", cdk.line(&cdk_args));
+            continue;
+        }
+        let _ = writeln!(
+            io.stderr,
+            "==> destroying {} ({}/{}, {})",
+            p.stack.id,
+            i + 1,
+            plan.len(),
+            p.stack.environment
+        );
+        let _ = io.stderr.flush();
+        if let Err(why) = cdk.run(&cdk_args) {
+            print_diagnostics(
+                io,
+                &[failure(
+                    "destroy",
+                    &p.stack.id,
+                    &why,
+                    &destroyed,
+                    &plan[i..],
+                )],
+                false,
+                "destroy",
+            );
+            return EXIT_INPUT;
+        }
+        destroyed.push(&p.stack.id);
+    }
+    if !target.dry_run {
+        let _ = writeln!(
+            io.stderr,
+            "destroyed {} stack{}: {}",
+            destroyed.len(),
+            if destroyed.len() == 1 { "" } else { "s" },
+            destroyed.join(", ")
+        );
+    }
+    EXIT_OK
+}
