@@ -3,8 +3,10 @@
 //! account setup and one stack per pipeline.
 
 pub mod account;
+pub mod app;
 pub mod aws;
 pub mod central;
+pub mod lineage;
 pub mod pipeline;
 pub mod security;
 pub mod stepfunctions;

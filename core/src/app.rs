@@ -124,6 +124,15 @@ impl App {
         }
     }
 
+    /// [`App::add_aspect`] for an aspect already boxed, e.g. one of a list of
+    /// organisation policies chosen at run time.
+    pub fn add_boxed_aspect(&mut self, aspect: Box<dyn Aspect>) {
+        let root = self.tree.root();
+        if let Some(node) = self.tree.get_mut(root) {
+            node.aspects.push(aspect);
+        }
+    }
+
     /// The construct tree, read-only.
     pub fn tree(&self) -> &Tree {
         &self.tree

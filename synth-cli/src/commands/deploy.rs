@@ -441,7 +441,7 @@ pub fn prepare(target: &Target, io: &mut Io<'_>) -> Result<Prepared, i32> {
         path
     } else {
         let what = format!("synthesize `{}`", path.display());
-        let synthesized = match synthesize(&path) {
+        let synthesized = match synthesize(&path, std::slice::from_ref(&target.output)) {
             Ok(s) => s,
             Err(errors) => {
                 print_diagnostics(io, &errors, false, &what);

@@ -115,15 +115,21 @@ pub struct Synthesized {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Loads everything under `path` and synthesizes it in memory, adding `lineage.json` to
-/// the assembly when synthesis has not.
+/// Loads everything under `path` (not searching the folders in `exclude`, such as an
+/// output folder) and synthesizes it in memory.
 ///
 /// # Errors
 /// Every diagnostic (warnings included) when loading or synthesis fails.
-pub fn synthesize(path: &Path) -> Result<Synthesized, Vec<Diagnostic>> {
-    let (org, mut warnings) = dpc_schema::load_organisation(path)?;
-    let options = dpc_constructs::app::SynthOptions::default();
-    let mut assembly = match dpc_constructs::app::synthesize(&org, &options) {
+pub fn synthesize(path: &Path, exclude: &[PathBuf]) -> Result<Synthesized, Vec<Diagnostic>> {
+    let options = dpc_schema::LoadOptions {
+        exclude: exclude.to_vec(),
+        ..dpc_schema::LoadOptions::default()
+    };
+    let (org, mut warnings) = dpc_schema::load_organisation_with_options(path, &options)?;
+    let assembly = match dpc_constructs::app::synthesize(
+        &org,
+        dpc_constructs::app::SynthOptions::default(),
+    ) {
         Ok(assembly) => assembly,
         Err(errors) => {
             warnings.extend(errors);
@@ -131,18 +137,9 @@ pub fn synthesize(path: &Path) -> Result<Synthesized, Vec<Diagnostic>> {
         }
     };
     warnings.extend(assembly.warnings().iter().cloned());
-    let lineage = Lineage::of(&org);
-    if assembly.file(crate::diff::LINEAGE_FILE).is_none() {
-        let mut bytes = serde_json::to_vec_pretty(&lineage).unwrap_or_default();
-        bytes.push(b'\n');
-        if let Err(error) = assembly.add_file(crate::diff::LINEAGE_FILE, bytes) {
-            warnings.push(error);
-            return Err(warnings);
-        }
-    }
     Ok(Synthesized {
+        lineage: Lineage::of(&org),
         assembly,
-        lineage,
         warnings,
     })
 }
@@ -156,7 +153,7 @@ fn base_and_now(
     let worktree = Worktree::add(path, git_ref).map_err(|d| vec![d])?;
     let base_path = worktree.checkout.join(&worktree.relative);
     let what_base = format!("`{}` at `{git_ref}`", path.display());
-    let old = synthesize(&base_path).map_err(|mut errors| {
+    let old = synthesize(&base_path, &[]).map_err(|mut errors| {
         errors.push(Diagnostic::error(
             GIT_FAILED,
             format!("could not synthesize {what_base}"),
@@ -164,7 +161,7 @@ fn base_and_now(
         errors
     })?;
     drop(worktree);
-    let new = synthesize(path)?;
+    let new = synthesize(path, &[])?;
     let warnings: Vec<Diagnostic> = new.warnings.clone();
     print_diagnostics(io, &warnings, false, "diff");
     Ok((
