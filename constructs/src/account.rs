@@ -9,7 +9,7 @@
 //!   ([`crate::central::PIPELINE_STATUS_SOURCE`]) go to the central bus, through a role,
 //!   with retries and the dead-letter queue `dpc-dead-letters`.
 //! * **The artifacts and logs bucket** `dpc-artifacts-<id>-<region>`: KMS-encrypted,
-//!   public access blocked, TLS only, versioned; logs under `logs/` expire after
+//!   public access blocked, TLS only, versioned; EMR logs under `emr-logs/` expire after
 //!   platform.yaml's `logRetentionDays`.
 //! * **EMR**: three security groups in the account's VPC (primary, core, and service access
 //!   when the subnets are private), created empty for EMR to manage and tagged
@@ -24,7 +24,7 @@
 //!   pipeline: a function policy is capped at 20 KB). The registration function is a
 //!   custom-resource provider: CloudFormation invokes it with the deploying role's
 //!   credentials, so it needs no resource policy.
-//! * **The claims table** `dpc-claims`: each pipeline's first state writes its trigger id
+//! * **The claims table** `dpc-trigger-claims`: each pipeline's first state writes its trigger id
 //!   there with `attribute_not_exists`, so a trigger event delivered twice starts one run.
 //! * **SSM parameters** under `/dpc/` for values AWS makes up that pipeline stacks need
 //!   ([`params`]); pipeline stacks read them with `{{resolve:ssm:…}}`.
@@ -79,16 +79,21 @@ pub mod names {
     /// its policy accepts rules named `dpc-*`).
     pub const DEAD_LETTER_QUEUE: &str = "dpc-dead-letters";
     /// The claims table: partition `triggerId` (the trigger event's id), `expiresAt` TTL.
-    pub const CLAIMS_TABLE: &str = "dpc-claims";
+    pub const CLAIMS_TABLE: &str = "dpc-trigger-claims";
     /// The claims table's partition key.
     pub const CLAIMS_KEY: &str = "triggerId";
     /// The EMR service role.
     pub const EMR_SERVICE_ROLE: &str = "dpc-emr-service";
     /// The default EMR EC2 role, and its instance profile (same name).
     pub const EMR_EC2_ROLE: &str = "dpc-emr-ec2";
-    /// The prefix of the per-pipeline cluster roles pipeline stacks create
-    /// (`dpc-cluster-<pipeline>`); the EMR service role may pass them to EC2.
-    pub const CLUSTER_ROLE_PREFIX: &str = "dpc-cluster-";
+    /// The prefix of the roles of pipeline stacks: CloudFormation names a role it names
+    /// itself `<stack name>-<logical id>-<suffix>`, and pipeline stacks are named
+    /// `dpc-pipeline-<name>`. The EMR service role may pass such roles (each pipeline's
+    /// cluster role) to EC2.
+    pub const PIPELINE_ROLE_PREFIX: &str = "dpc-pipeline-";
+    /// The key prefix under which EMR clusters write their logs in the artifacts bucket;
+    /// objects under it expire after platform.yaml's `logRetentionDays`.
+    pub const EMR_LOG_PREFIX: &str = "emr-logs";
     /// The EMR security configuration.
     pub const SECURITY_CONFIGURATION: &str = "dpc-emr";
     /// The security group of EMR primary nodes.
@@ -109,7 +114,7 @@ pub mod names {
 /// The SSM parameters the account setup stack publishes (type `String`).
 pub mod params {
     /// The ARN of the account's KMS key.
-    pub const KEY_ARN: &str = "/dpc/kms-key-arn";
+    pub const KEY_ARN: &str = "/dpc/kms/key-arn";
     /// The ARN of `dpc-dead-letters`.
     pub const DEAD_LETTER_QUEUE_ARN: &str = "/dpc/dead-letter-queue-arn";
     /// The id of the EMR primary security group.
@@ -118,6 +123,8 @@ pub mod params {
     pub const CORE_SECURITY_GROUP_ID: &str = "/dpc/emr/core-security-group-id";
     /// The id of the EMR service access security group (private subnets only).
     pub const SERVICE_ACCESS_SECURITY_GROUP_ID: &str = "/dpc/emr/service-access-security-group-id";
+    /// The name of the EMR security configuration.
+    pub const SECURITY_CONFIGURATION_NAME: &str = "/dpc/emr/security-configuration-name";
 }
 
 /// The type of the custom resource that clears EMR's rules from the account's security
@@ -242,9 +249,9 @@ pub fn build(
             name: naming::artifacts_bucket_name(&account.id, &account.region),
             key_arn: key.arn(),
             lifecycle_rules: vec![LifecycleRule {
-                id: "expire-logs".to_owned(),
+                id: "expire-emr-logs".to_owned(),
                 status: "Enabled".to_owned(),
-                prefix: Some("logs/".to_owned()),
+                prefix: Some(format!("{}/", names::EMR_LOG_PREFIX)),
                 expiration_in_days: Some(platform.log_retention_days.into()),
                 ..LifecycleRule::default()
             }],
@@ -475,12 +482,12 @@ fn emr(
             "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{name}"
         ))
     };
-    let mut service_policy = PolicyDocument::with([
+    let service_policy = PolicyDocument::with([
         // EMR launches instances with the default EC2 role or a pipeline's cluster role.
         Statement::allow(["iam:PassRole"])
             .on([
                 account_role(names::EMR_EC2_ROLE),
-                account_role(&format!("{}*", names::CLUSTER_ROLE_PREFIX)),
+                account_role(&format!("{}*", names::PIPELINE_ROLE_PREFIX)),
             ])
             .when("StringEquals", "iam:PassedToService", ["ec2.amazonaws.com"]),
         // EBS and local-disk encryption with the account's key.
@@ -498,10 +505,6 @@ fn emr(
             .on([key.arn()])
             .when("Bool", "kms:GrantIsForAWSResource", ["true"]),
     ]);
-    // Cluster logs go to the artifacts bucket.
-    service_policy
-        .statements
-        .extend(bucket.read_write_statements("logs/"));
     Role::new(
         scope,
         "EmrServiceRole",
@@ -552,11 +555,18 @@ fn emr(
         Some(names::EMR_EC2_ROLE.to_owned()),
         &ec2_role,
     )?;
-    SecurityConfiguration::new(
+    let configuration = SecurityConfiguration::new(
         scope,
         "EmrSecurityConfiguration",
         names::SECURITY_CONFIGURATION,
         key.arn(),
+    )?;
+    StringParameter::new(
+        scope,
+        "EmrSecurityConfigurationParameter",
+        params::SECURITY_CONFIGURATION_NAME,
+        configuration.name(),
+        "The name of dpc's EMR security configuration in this account",
     )?;
     Ok(EmrGroups { groups })
 }
