@@ -65,7 +65,8 @@ pub enum Trigger {
     Manual,
     /// At a time of day (in a time zone), on some or all days of the week.
     Schedule(Schedule),
-    /// On an EventBridge cron expression (six fields, UTC), already validated.
+    /// On an EventBridge cron expression, already validated: the six fields (UTC) as
+    /// written, without a `cron(...)` wrapper.
     Cron(String),
     /// When upstream pipelines reach statuses; accounts resolved to ids.
     Executions(ExecutionsTrigger),
@@ -85,8 +86,8 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    /// The schedule as an EventBridge cron expression (six fields) in its own time zone:
-    /// `cron(0 3 ? * MON-FRI *)` is returned as `0 3 ? * MON,TUE,WED,THU,FRI *`.
+    /// The schedule as the six fields of an EventBridge cron expression, in the
+    /// schedule's own time zone: `0 3 * * ? *` every day, `30 6 ? * MON,FRI *` on some days.
     pub fn cron_expression(&self) -> String {
         if self.week_days.is_empty() {
             format!("{} {} * * ? *", self.minute, self.hour)
@@ -275,4 +276,26 @@ pub enum Target {
         /// The Secrets Manager secret holding the endpoint URL with its key.
         secret_name: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_become_cron_fields() {
+        let mut s = Schedule {
+            hour: 3,
+            minute: 0,
+            week_days: vec![],
+            timezone: "UTC".into(),
+        };
+        assert_eq!(s.cron_expression(), "0 3 * * ? *");
+        assert!(s.is_utc());
+        s.week_days = vec![WeekDay::Mon, WeekDay::Fri];
+        s.minute = 30;
+        s.timezone = "Europe/Berlin".into();
+        assert_eq!(s.cron_expression(), "30 3 ? * MON,FRI *");
+        assert!(!s.is_utc());
+    }
 }
