@@ -148,6 +148,7 @@ _ARN_SHAPES = {
     "AWS::Events::EventBus": "arn:aws:events:{r}:{a}:event-bus/{id}",
     "AWS::StepFunctions::StateMachine": "arn:aws:states:{r}:{a}:stateMachine:{id}",
     "AWS::IAM::Role": "arn:aws:iam::{a}:role/{id}",
+    "AWS::IAM::InstanceProfile": "arn:aws:iam::{a}:instance-profile/{id}",
     "AWS::S3::Bucket": "arn:aws:s3:::{id}",
     "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:{r}:{a}:secret:{id}",
     "AWS::Logs::LogGroup": "arn:aws:logs:{r}:{a}:log-group:{id}",
