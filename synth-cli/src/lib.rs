@@ -7,6 +7,7 @@
 //! command was used wrongly.
 
 mod commands;
+pub mod diff;
 mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -103,6 +104,14 @@ enum Command {
         #[arg(long)]
         account: Option<String>,
     },
+    /// Synthesize one account's setup stack (and the central stack).
+    SetupAccount(commands::setup_account::SetupAccountArgs),
+    /// Compare two assemblies, or PATH with an earlier git version of itself.
+    Diff(commands::diff::DiffArgs),
+    /// Deploy through the AWS CDK CLI: central, account setups, then pipelines.
+    Deploy(commands::deploy::DeployArgs),
+    /// Delete through the AWS CDK CLI, in the reverse of deployment order.
+    Destroy(commands::destroy::DestroyArgs),
 }
 
 /// How diagnostics are printed.
@@ -202,6 +211,10 @@ where
         Command::CreateProject { name, account } => {
             commands::create_project::run(&name, account.as_deref(), io)
         }
+        Command::SetupAccount(args) => commands::setup_account::run(args, io),
+        Command::Diff(args) => commands::diff::run(args, io),
+        Command::Deploy(args) => commands::deploy::run(args, io),
+        Command::Destroy(args) => commands::destroy::run(args, io),
     }
 }
 

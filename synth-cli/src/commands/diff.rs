@@ -126,16 +126,14 @@ pub fn synthesize(path: &Path, exclude: &[PathBuf]) -> Result<Synthesized, Vec<D
         ..dpc_schema::LoadOptions::default()
     };
     let (org, mut warnings) = dpc_schema::load_organisation_with_options(path, &options)?;
-    let assembly = match dpc_constructs::app::synthesize(
-        &org,
-        dpc_constructs::app::SynthOptions::default(),
-    ) {
-        Ok(assembly) => assembly,
-        Err(errors) => {
-            warnings.extend(errors);
-            return Err(warnings);
-        }
-    };
+    let assembly =
+        match dpc_constructs::app::synthesize(&org, dpc_constructs::app::SynthOptions::default()) {
+            Ok(assembly) => assembly,
+            Err(errors) => {
+                warnings.extend(errors);
+                return Err(warnings);
+            }
+        };
     warnings.extend(assembly.warnings().iter().cloned());
     Ok(Synthesized {
         lineage: Lineage::of(&org),

@@ -135,6 +135,11 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
         if before.is_some() && template.is_empty() && old_environment.is_none() {
             continue;
         }
+        let template = if before.is_some() {
+            template
+        } else {
+            whole_stack(template)
+        };
         stacks.push(StackDiff {
             id: after.id.clone(),
             stack_name: after.stack_name.clone(),
@@ -156,7 +161,7 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
                 environment: before.environment.clone(),
                 old_environment: None,
                 change: Change::Removed,
-                template: diff_templates(&before.template, &Value::Null),
+                template: whole_stack(diff_templates(&before.template, &Value::Null)),
             });
         }
     }
@@ -170,6 +175,13 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
         stacks,
         dependencies,
     }
+}
+
+/// A stack that appears or disappears whole: its description and format version say
+/// nothing a reviewer needs; its parameters and outputs stay listed.
+fn whole_stack(mut template: TemplateDiff) -> TemplateDiff {
+    template.entries.retain(|e| e.name.is_some());
+    template
 }
 
 fn summarize(stacks: &[StackDiff], dependencies: Option<&DependencyDiff>) -> Summary {

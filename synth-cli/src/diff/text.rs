@@ -200,16 +200,20 @@ pub(super) fn security_summary(detail: &Value) -> String {
     s
 }
 
-/// A list of strings as `a, b`; anything else as compact JSON.
+/// A list as `a, b`: strings as they are, `{"Fn::Sub": "…"}` as its template (what a
+/// reader recognises as an ARN), anything else as compact JSON.
 fn list_text(value: &Value) -> String {
-    match value {
-        Value::Array(items) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
+    let one = |v: &Value| match v {
         Value::String(s) => s.clone(),
+        Value::Object(map) if map.len() == 1 => match map.get("Fn::Sub") {
+            Some(Value::String(template)) => template.clone(),
+            _ => compact(v),
+        },
         other => compact(other),
+    };
+    match value {
+        Value::Array(items) => items.iter().map(one).collect::<Vec<_>>().join(", "),
+        other => one(other),
     }
 }
 
@@ -384,6 +388,16 @@ mod tests {
         assert_eq!(
             s,
             r#"Allow s3:GetObject, s3:PutObject on arn:aws:s3:::lake/* to {"Service":["states.amazonaws.com"]}"#
+        );
+    }
+
+    #[test]
+    fn substituted_arns_read_as_their_template() {
+        let s = security_summary(&json!({"Effect": "Allow", "Action": ["s3:GetObject"],
+            "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::lake/*"}, {"Ref": "Bucket"}]}));
+        assert_eq!(
+            s,
+            r#"Allow s3:GetObject on arn:${AWS::Partition}:s3:::lake/*, {"Ref":"Bucket"}"#
         );
     }
 
