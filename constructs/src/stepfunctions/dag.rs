@@ -10,10 +10,12 @@
 //!    before it is an ancestor of every step after it, so the cut adds no wait that the
 //!    DAG does not already imply. The pieces are planned recursively.
 //! 3. A connected set with no exact cut (the "N" shape: `a→c`, `b→c`, `b→d`) is not
-//!    series-parallel; it is cut where the fewest step pairs are made to wait for each
-//!    other without a dependency (candidates: prefixes of the topological order, and
-//!    layers by longest path from the roots or to the leaves). That cut still respects
-//!    every dependency; it only delays some independent steps.
+//!    series-parallel. It is cut so that the two parts' longest dependency chains add up
+//!    to the set's (the series is no longer, in steps, than the DAG's critical path) and,
+//!    among such cuts, so that the fewest step pairs wait for each other without a
+//!    dependency: candidates are the layers by longest path from the roots or to the
+//!    leaves and the prefixes of the topological order, refined by moving single steps
+//!    across. The cut respects every dependency; it only delays some independent steps.
 //!
 //! The result is deterministic: ties follow the order in which steps were written.
 
@@ -274,9 +276,6 @@ impl Planner<'_> {
                 .unwrap_or(0);
         }
         let mut candidates: Vec<BTreeSet<usize>> = Vec::new();
-        for k in 1..nodes.len() {
-            candidates.push(nodes[..k].iter().copied().collect());
-        }
         let max_depth = nodes.iter().map(|&x| depth[x]).max().unwrap_or(0);
         for d in 0..max_depth {
             candidates.push(nodes.iter().copied().filter(|&x| depth[x] <= d).collect());
@@ -285,24 +284,25 @@ impl Planner<'_> {
         for h in 0..max_height {
             candidates.push(nodes.iter().copied().filter(|&x| height[x] > h).collect());
         }
-        let false_waits = |first: &BTreeSet<usize>| {
-            first
-                .iter()
-                .map(|&a| {
-                    nodes
-                        .iter()
-                        .filter(|b| !first.contains(b) && !self.reach[a][**b])
-                        .count()
-                })
-                .sum::<usize>()
+        for k in 1..nodes.len() {
+            candidates.push(nodes[..k].iter().copied().collect());
+        }
+        let longest = self.longest_chain(nodes, &inside);
+        let cut = Cut {
+            planner: self,
+            nodes,
+            longest,
         };
-        let best = candidates
+        let mut best = candidates
             .into_iter()
-            .filter(|c| !c.is_empty() && c.len() < nodes.len())
-            .min_by_key(|c| false_waits(c))
-            // A connected set of two or more steps has an edge, so the first topological
-            // prefix is always a valid candidate; this fallback is never taken.
+            .filter(|c| cut.is_valid(c))
+            .min_by_key(|c| cut.false_waits(c))
+            // Depth cuts keep the longest chain and a connected set of two or more steps
+            // has at least one, so this fallback is never taken.
             .unwrap_or_else(|| BTreeSet::from([nodes[0]]));
+        if nodes.len() <= HILL_CLIMB_LIMIT {
+            best = cut.improve(best);
+        }
         let first = nodes.iter().copied().filter(|x| best.contains(x)).collect();
         let rest = nodes
             .iter()
@@ -310,6 +310,108 @@ impl Planner<'_> {
             .filter(|x| !best.contains(x))
             .collect();
         (first, rest)
+    }
+
+    // The number of steps on the longest dependency chain within `set`.
+    fn longest_chain(&self, nodes: &[usize], set: &BTreeSet<usize>) -> usize {
+        let mut length = vec![0usize; self.deps.len()];
+        let mut longest = 0;
+        for &x in nodes.iter().filter(|x| set.contains(x)) {
+            length[x] = 1 + self.deps[x]
+                .iter()
+                .filter(|d| set.contains(d))
+                .map(|&d| length[d])
+                .max()
+                .unwrap_or(0);
+            longest = longest.max(length[x]);
+        }
+        longest
+    }
+}
+
+// Past this many steps the cut is not refined step by step (the refinement costs about
+// n^4 comparisons); the candidates alone are already valid cuts.
+const HILL_CLIMB_LIMIT: usize = 64;
+
+/// Judges cuts of one connected set of steps into a first part and a rest.
+struct Cut<'p, 'a> {
+    planner: &'p Planner<'a>,
+    nodes: &'p [usize],
+    longest: usize,
+}
+
+impl Cut<'_, '_> {
+    // A cut is valid when nothing in the first part depends on the rest, both parts are
+    // non-empty, and the two parts' longest chains add up to the set's: running them in
+    // series then takes no longer (in steps) than the DAG itself needs.
+    fn is_valid(&self, first: &BTreeSet<usize>) -> bool {
+        if first.is_empty() || first.len() >= self.nodes.len() {
+            return false;
+        }
+        let closed = first.iter().all(|&x| {
+            self.planner.deps[x]
+                .iter()
+                .all(|d| !self.in_set(*d) || first.contains(d))
+        });
+        if !closed {
+            return false;
+        }
+        let rest: BTreeSet<usize> = self
+            .nodes
+            .iter()
+            .copied()
+            .filter(|x| !first.contains(x))
+            .collect();
+        self.planner.longest_chain(self.nodes, first)
+            + self.planner.longest_chain(self.nodes, &rest)
+            == self.longest
+    }
+
+    fn in_set(&self, x: usize) -> bool {
+        self.nodes.contains(&x)
+    }
+
+    // Pairs (a, b) with a in the first part and b in the rest that the series makes
+    // wait although b does not depend on a.
+    fn false_waits(&self, first: &BTreeSet<usize>) -> usize {
+        first
+            .iter()
+            .map(|&a| {
+                self.nodes
+                    .iter()
+                    .filter(|b| !first.contains(b) && !self.planner.reach[a][**b])
+                    .count()
+            })
+            .sum()
+    }
+
+    // Moves single steps across the cut while that lowers the false waits and keeps the
+    // cut valid; the first best move wins, so the result is deterministic.
+    fn improve(&self, mut first: BTreeSet<usize>) -> BTreeSet<usize> {
+        let mut score = self.false_waits(&first);
+        loop {
+            let mut best: Option<(usize, BTreeSet<usize>)> = None;
+            for &x in self.nodes {
+                let mut moved = first.clone();
+                if !moved.remove(&x) {
+                    moved.insert(x);
+                }
+                if !self.is_valid(&moved) {
+                    continue;
+                }
+                let s = self.false_waits(&moved);
+                if s < score && best.as_ref().is_none_or(|(b, _)| s < *b) {
+                    best = Some((s, moved));
+                }
+            }
+            match best {
+                Some((s, moved)) => {
+                    score = s;
+                    first = moved;
+                }
+                None => return first,
+            }
+        }
     }
 }
 
@@ -454,5 +556,140 @@ mod tests {
         let long: Vec<String> = (0..5).map(|i| format!("{}{i}", "x".repeat(60))).collect();
         let name = parallel_name(&long, &mut used);
         assert!(name.chars().count() <= MAX_STATE_NAME, "{name}");
+    }
+
+    // Step → the steps certain to have finished before it starts, under `plan`.
+    fn before(plan: &Plan) -> std::collections::BTreeMap<usize, BTreeSet<usize>> {
+        fn walk(
+            plan: &Plan,
+            done: &BTreeSet<usize>,
+            out: &mut std::collections::BTreeMap<usize, BTreeSet<usize>>,
+        ) -> BTreeSet<usize> {
+            match plan {
+                Plan::Step(i) => {
+                    assert!(out.insert(*i, done.clone()).is_none(), "step {i} twice");
+                    let mut d = done.clone();
+                    d.insert(*i);
+                    d
+                }
+                Plan::Series(parts) => parts.iter().fold(done.clone(), |d, p| walk(p, &d, out)),
+                Plan::Parallel(parts) => {
+                    let mut all = done.clone();
+                    for p in parts {
+                        all.extend(walk(p, done, out));
+                    }
+                    all
+                }
+            }
+        }
+        let mut out = std::collections::BTreeMap::new();
+        walk(plan, &BTreeSet::new(), &mut out);
+        out
+    }
+
+    // Run time in steps when every step takes one unit.
+    fn makespan(plan: &Plan) -> usize {
+        match plan {
+            Plan::Step(_) => 1,
+            Plan::Series(parts) => parts.iter().map(makespan).sum(),
+            Plan::Parallel(parts) => parts.iter().map(makespan).max().unwrap_or(0),
+        }
+    }
+
+    fn longest_chain(deps: &[Vec<usize>]) -> usize {
+        let mut len = vec![0; deps.len()];
+        for i in 0..deps.len() {
+            len[i] = 1 + deps[i].iter().map(|&d| len[d]).max().unwrap_or(0);
+        }
+        len.into_iter().max().unwrap_or(0)
+    }
+
+    fn ancestors(deps: &[Vec<usize>], i: usize) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        let mut pending = deps[i].clone();
+        while let Some(d) = pending.pop() {
+            if out.insert(d) {
+                pending.extend(deps[d].iter().copied());
+            }
+        }
+        out
+    }
+
+    // A random DAG over `n` steps: each step depends on earlier ones (edges only go
+    // forward, so there is no cycle), chosen by the bits of `edges`.
+    fn dag(n: usize, edges: &[bool]) -> Vec<Vec<usize>> {
+        let mut k = 0;
+        (0..n)
+            .map(|i| {
+                (0..i)
+                    .filter(|_| {
+                        k += 1;
+                        edges.get(k - 1).copied().unwrap_or(false)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    // A random series-parallel DAG: `shape` says, level by level, whether to compose in
+    // series or in parallel.
+    fn series_parallel(shape: &[bool], leaves: usize) -> Vec<Vec<usize>> {
+        // Build by repeatedly composing blocks of steps; each block is (first, last sets).
+        let mut deps: Vec<Vec<usize>> = Vec::new();
+        let mut blocks: Vec<(Vec<usize>, Vec<usize>)> = (0..leaves)
+            .map(|_| {
+                deps.push(Vec::new());
+                (vec![deps.len() - 1], vec![deps.len() - 1])
+            })
+            .collect();
+        let mut i = 0;
+        while blocks.len() > 1 {
+            let b = blocks.pop().unwrap();
+            let a = blocks.pop().unwrap();
+            let series = shape.get(i).copied().unwrap_or(true);
+            i += 1;
+            if series {
+                for &x in &b.0 {
+                    deps[x].extend(a.1.iter().copied());
+                }
+                blocks.insert(0, (a.0, b.1));
+            } else {
+                blocks.insert(0, ([a.0, b.0].concat(), [a.1, b.1].concat()));
+            }
+        }
+        deps
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_dag_is_planned_in_dependency_order_as_fast_as_its_longest_chain(
+            n in 1usize..14,
+            edges in proptest::collection::vec(proptest::bool::weighted(0.25), 0..91),
+        ) {
+            let deps = dag(n, &edges);
+            let plan = plan(&deps).unwrap();
+            let before = before(&plan);
+            proptest::prop_assert_eq!(before.len(), n);
+            for (i, ds) in deps.iter().enumerate() {
+                for d in ds {
+                    proptest::prop_assert!(before[&i].contains(d), "{} before {}", d, i);
+                }
+            }
+            proptest::prop_assert_eq!(makespan(&plan), longest_chain(&deps));
+            proptest::prop_assert!(plan.concurrency() <= n);
+        }
+
+        #[test]
+        fn series_parallel_dags_wait_only_for_their_dependencies(
+            leaves in 1usize..12,
+            shape in proptest::collection::vec(proptest::bool::ANY, 0..12),
+        ) {
+            let deps = series_parallel(&shape, leaves);
+            let plan = plan(&deps).unwrap();
+            let before = before(&plan);
+            for i in 0..deps.len() {
+                proptest::prop_assert_eq!(&before[&i], &ancestors(&deps, i), "step {}", i);
+            }
+        }
     }
 }
