@@ -40,10 +40,15 @@ pub fn build(org: &Organisation) -> App {
     app
 }
 
-/// Synthesizes `org`'s setup stacks; writes them to `$DPC_DUMP_DIR/<name>` when set.
+/// Synthesizes every stack of `org` (central, account setup and pipeline stacks, as the
+/// CLI does); writes them to `$DPC_DUMP_DIR/<name>` when set.
 pub fn synth(name: &str) -> Assembly {
     let org = load(name);
-    let assembly = match build(&org).synth() {
+    let options = dpc_constructs::app::SynthOptions {
+        runtime: runtime(),
+        ..Default::default()
+    };
+    let assembly = match dpc_constructs::app::synthesize(&org, options) {
         Ok(a) => a,
         Err(diagnostics) => panic!("synth failed: {diagnostics:#?}"),
     };

@@ -190,7 +190,7 @@ impl RestApi {
                         "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*",
                         [("Api", api.reference())],
                     ),
-                    source_account: None,
+                    source_account: Some(Expr::Pseudo(dpc_core::Pseudo::AccountId)),
                 },
             )?;
         }
