@@ -189,7 +189,10 @@ pub const ALL_VARS: [(&str, &str); 16] = [
     (LOG_LEVEL, "all (optional)"),
     (RUN_LOG_TABLE, "trigger-manager, dependencies-writer"),
     (DEPENDENCIES_TABLE, "trigger-manager, dependencies-writer"),
-    (TRIGGER_RECORDS_TABLE, "trigger-manager, dependencies-writer"),
+    (
+        TRIGGER_RECORDS_TABLE,
+        "trigger-manager, dependencies-writer",
+    ),
     (CENTRAL_BUS_NAME, "trigger-manager"),
     (SLACK_CHANNELS_TABLE, "slack-channel-writer, slack-poster"),
     (SLACK_THREADS_TABLE, "slack-poster"),

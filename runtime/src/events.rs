@@ -144,8 +144,8 @@ pub fn status_change(event: &Value) -> Result<StatusChange, NotAStatusEvent> {
             "the report names pipeline {name}@{account} but its execution belongs to {pipeline}"
         )));
     }
-    let status_text = text(detail, "status")
-        .ok_or_else(|| NotAStatusEvent("the detail has no status".into()))?;
+    let status_text =
+        text(detail, "status").ok_or_else(|| NotAStatusEvent("the detail has no status".into()))?;
     let status = EventStatus::parse(status_text);
     let redrive_count = match detail.get("redriveCount") {
         None | Some(Value::Null) => 0,
@@ -158,7 +158,9 @@ pub fn status_change(event: &Value) -> Result<StatusChange, NotAStatusEvent> {
             .parse()
             .map_err(|_| NotAStatusEvent(format!("redriveCount `{s}` is not a count")))?,
         Some(other) => {
-            return Err(NotAStatusEvent(format!("redriveCount {other} is not a count")));
+            return Err(NotAStatusEvent(format!(
+                "redriveCount {other} is not a count"
+            )));
         }
     };
     let time = event_time(event, detail, &status, redrive_count)?;
@@ -200,13 +202,16 @@ fn event_time(
         return Timestamp::from_unix_millis(ms)
             .map_err(|e| NotAStatusEvent(format!("the event time {ms} is out of range: {e}")));
     }
-    let time = text(event, "time")
-        .ok_or_else(|| NotAStatusEvent("the event has no time".into()))?;
+    let time =
+        text(event, "time").ok_or_else(|| NotAStatusEvent("the event has no time".into()))?;
     Timestamp::parse(time).map_err(|e| NotAStatusEvent(e.to_string()))
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -236,7 +241,10 @@ mod tests {
     fn both_reporters_give_the_same_key() {
         let own = status_change(&sfn("SUCCEEDED", Some(1_795_684_200_123))).unwrap();
         assert_eq!(own.reporter, Reporter::StepFunctions);
-        assert_eq!(own.event.pipeline, PipelineId::new("222222222222", "listings"));
+        assert_eq!(
+            own.event.pipeline,
+            PipelineId::new("222222222222", "listings")
+        );
         assert_eq!(own.event.time.to_string(), "2026-11-26T09:10:00Z");
         let report = json!({
             "source": "dpc.pipeline", "detail-type": "Pipeline Status Change",
@@ -265,14 +273,24 @@ mod tests {
         let mut other = sfn("SUCCEEDED", Some(1));
         other["detail"]["executionArn"] =
             json!("arn:aws:states:eu-west-1:222222222222:execution:someone-else:r");
-        assert!(status_change(&other).unwrap_err().0.contains("not a dpc pipeline"));
+        assert!(
+            status_change(&other)
+                .unwrap_err()
+                .0
+                .contains("not a dpc pipeline")
+        );
         assert!(status_change(&json!({"source": "aws.ec2"})).is_err());
         let mut lying = sfn("SUCCEEDED", Some(1));
         lying["source"] = json!("dpc.pipeline");
         lying["detail-type"] = json!("Pipeline Status Change");
         lying["detail"]["pipeline"] = json!("searches");
         lying["detail"]["account"] = json!("222222222222");
-        assert!(status_change(&lying).unwrap_err().0.contains("names pipeline"));
+        assert!(
+            status_change(&lying)
+                .unwrap_err()
+                .0
+                .contains("names pipeline")
+        );
         assert!(ExecutionArn::parse("arn:aws:states:eu-west-1:12:execution:a:b").is_err());
     }
 }

@@ -240,8 +240,14 @@ mod tests {
         )
         .unwrap();
         let auth = request.headers()["authorization"].to_str().unwrap();
-        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
-        assert!(auth.contains("/eu-west-1/execute-api/aws4_request"), "{auth}");
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{auth}"
+        );
+        assert!(
+            auth.contains("/eu-west-1/execute-api/aws4_request"),
+            "{auth}"
+        );
         assert_eq!(request.headers()["x-amz-security-token"], "token");
         assert_eq!(request.body(), br#"{"a":1}"#);
     }

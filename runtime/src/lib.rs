@@ -12,12 +12,22 @@
 //! `dpc simulate`. This crate only reads and writes the state they need, exactly
 //! once.
 
+pub mod api;
 pub mod aws;
+pub mod cfn;
+pub mod cleanup;
 pub mod clock;
+pub mod dependencies;
 pub mod dynamo;
 pub mod env;
 pub mod events;
+pub mod handler;
 pub mod http;
 pub mod log;
 pub mod model_keys;
+pub mod notification;
+pub mod registration;
+pub mod slack;
+pub mod slack_caller;
+pub mod tracker;
 pub mod trigger_manager;

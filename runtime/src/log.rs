@@ -70,7 +70,8 @@ struct Visitor<'a>(&'a mut Map<String, Value>);
 
 impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_string(), Value::String(value.to_string()));
+        self.0
+            .insert(field.name().to_string(), Value::String(value.to_string()));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.0.insert(field.name().to_string(), value.into());
@@ -82,11 +83,14 @@ impl Visit for Visitor<'_> {
         self.0.insert(field.name().to_string(), value.into());
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.insert(field.name().to_string(), Value::String(value.to_string()));
+        self.0
+            .insert(field.name().to_string(), Value::String(value.to_string()));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().to_string(), Value::String(format!("{value:?}")));
+        self.0.insert(
+            field.name().to_string(),
+            Value::String(format!("{value:?}")),
+        );
     }
 }
 
@@ -131,7 +135,8 @@ where
         );
         line.insert(
             "message".into(),
-            own.remove("message").unwrap_or(Value::String(String::new())),
+            own.remove("message")
+                .unwrap_or(Value::String(String::new())),
         );
         let execution = own
             .remove(EXECUTION_FIELD)
@@ -207,7 +212,11 @@ mod tests {
             let outer = info_span!("invocation", handler = "trigger-manager", requestId = "r-1");
             let _o = outer.enter();
             info!("no execution yet");
-            let inner = info_span!("execution", executionArn = "arn:aws:states:x", pipeline = "p");
+            let inner = info_span!(
+                "execution",
+                executionArn = "arn:aws:states:x",
+                pipeline = "p"
+            );
             let _i = inner.enter();
             info!(children = 2, "evaluated");
             tracing::debug!("filtered out");

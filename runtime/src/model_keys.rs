@@ -24,8 +24,8 @@ pub fn trigger_from_edge(item: &Item) -> Result<(PipelineId, ExecutionsTrigger),
     let child_key = get_s(item, dependencies::SORT).ok_or("the edge has no child")?;
     let child = parse_pipeline_key(child_key)
         .ok_or_else(|| format!("child key `{child_key}` is not `<account>#<name>`"))?;
-    let condition_text = get_s(item, "condition")
-        .ok_or_else(|| format!("the edge to {child} has no condition"))?;
+    let condition_text =
+        get_s(item, "condition").ok_or_else(|| format!("the edge to {child} has no condition"))?;
     let condition: Condition = serde_json::from_str(condition_text)
         .map_err(|e| format!("the condition of {child} is unreadable: {e}"))?;
     let within = get_n(item, "within")

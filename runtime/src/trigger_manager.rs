@@ -177,12 +177,19 @@ impl TriggerManager {
             ..Outcome::default()
         };
         if seen == Seen::Applied {
-            info!(children = children.len(), "duplicate status event: completing pending triggers only");
+            info!(
+                children = children.len(),
+                "duplicate status event: completing pending triggers only"
+            );
         } else {
             self.update_latest(event).await?;
             for (child, trigger) in &children {
                 let span = info_span!("child", child = %child);
-                if self.evaluate_child(child, trigger, event, clock).instrument(span).await? {
+                if self
+                    .evaluate_child(child, trigger, event, clock)
+                    .instrument(span)
+                    .await?
+                {
                     outcome.fired.push(child.clone());
                 }
             }
@@ -242,7 +249,11 @@ impl TriggerManager {
                     .and_then(|v| v.as_bool().ok())
                     .copied()
                     .unwrap_or(false);
-                Ok(if applied { Seen::Applied } else { Seen::Unfinished })
+                Ok(if applied {
+                    Seen::Applied
+                } else {
+                    Seen::Unfinished
+                })
             }
             Err(e) => Err(format!("writing the run log: {}", error_text(&e)).into()),
         }
@@ -326,7 +337,10 @@ impl TriggerManager {
 
     // ---- children -----------------------------------------------------------
 
-    async fn children(&self, parent: &PipelineId) -> Result<Vec<(PipelineId, ExecutionsTrigger)>, Error> {
+    async fn children(
+        &self,
+        parent: &PipelineId,
+    ) -> Result<Vec<(PipelineId, ExecutionsTrigger)>, Error> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -401,7 +415,8 @@ impl TriggerManager {
         for attempt in 0..MAX_EVALUATIONS {
             let stored = self.read_state(child).await?;
             let mut state = stored.state.clone();
-            self.seed_missing_parents(&mut state, trigger, event).await?;
+            self.seed_missing_parents(&mut state, trigger, event)
+                .await?;
             let decision = dpc_model::evaluate(trigger, &state, event, clock);
             if !decision.changed {
                 info!("the event changes nothing for this child");
@@ -415,7 +430,10 @@ impl TriggerManager {
                 event: firing.trigger_event(child),
                 time: firing.time,
             });
-            match self.write_state(child, &decision.state, &stored, record.as_ref()).await {
+            match self
+                .write_state(child, &decision.state, &stored, record.as_ref())
+                .await
+            {
                 Ok(()) => {
                     if let Some(record) = &record {
                         info!(record = %record.sort_key, triggerTime = %record.time, "condition holds: trigger recorded");
@@ -425,7 +443,10 @@ impl TriggerManager {
                     return Ok(record.is_some());
                 }
                 Err(WriteError::Conflict) => {
-                    info!(attempt, "the state changed since it was read: evaluating again");
+                    info!(
+                        attempt,
+                        "the state changed since it was read: evaluating again"
+                    );
                 }
                 Err(WriteError::Other(e)) => return Err(e),
             }
@@ -474,7 +495,10 @@ impl TriggerManager {
             .table_name(&self.names.triggers)
             .item(triggers::PARTITION, s(pipeline_key(child)))
             .item(triggers::SORT, s(triggers::STATE))
-            .item("state", dynamo::encode(state).map_err(|e| other(e.to_string()))?)
+            .item(
+                "state",
+                dynamo::encode(state).map_err(|e| other(e.to_string()))?,
+            )
             .item("version", n(stored.version.unwrap_or(0) + 1));
         if !pending.is_empty() {
             put = put.item("pending", AttributeValue::Ss(pending));
@@ -535,7 +559,11 @@ impl TriggerManager {
     }
 
     /// Sends one pending trigger unless another invocation holds it or it was sent.
-    async fn send_one(&self, child: &PipelineId, record: &str) -> Result<Option<TriggerEvent>, Error> {
+    async fn send_one(
+        &self,
+        child: &PipelineId,
+        record: &str,
+    ) -> Result<Option<TriggerEvent>, Error> {
         let now = system_now().as_unix_seconds();
         let claim = self
             .ddb
@@ -584,7 +612,9 @@ impl TriggerManager {
                     .table_name(&self.names.triggers)
                     .key(triggers::PARTITION, s(pipeline_key(child)))
                     .key(triggers::SORT, s(record))
-                    .update_expression("SET #s = :sent, sentAt = :at, eventId = :id REMOVE leaseUntil")
+                    .update_expression(
+                        "SET #s = :sent, sentAt = :at, eventId = :id REMOVE leaseUntil",
+                    )
                     .expression_attribute_names("#s", "status")
                     .expression_attribute_values(":sent", s(SendStatus::Sent.as_str()))
                     .expression_attribute_values(":at", s(system_now().to_string()))
@@ -621,7 +651,11 @@ impl TriggerManager {
         }
     }
 
-    async fn record_status(&self, child: &PipelineId, record: &str) -> Result<Option<String>, Error> {
+    async fn record_status(
+        &self,
+        child: &PipelineId,
+        record: &str,
+    ) -> Result<Option<String>, Error> {
         let got = self
             .ddb
             .get_item()
@@ -632,7 +666,10 @@ impl TriggerManager {
             .send()
             .await
             .map_err(|e| format!("reading trigger {record}: {}", error_text(&e)))?;
-        Ok(got.item().and_then(|i| get_s(i, "status")).map(str::to_string))
+        Ok(got
+            .item()
+            .and_then(|i| get_s(i, "status"))
+            .map(str::to_string))
     }
 
     async fn forget_pending(&self, child: &PipelineId, record: &str) -> Result<(), Error> {
@@ -665,7 +702,9 @@ impl TriggerManager {
             .source(&event.source)
             .detail_type(&event.detail_type)
             .detail(detail)
-            .time(aws_smithy_types::DateTime::from_secs(time.as_unix_seconds()))
+            .time(aws_smithy_types::DateTime::from_secs(
+                time.as_unix_seconds(),
+            ))
             .build();
         let mut delay = self.put_backoff;
         let mut last = String::new();

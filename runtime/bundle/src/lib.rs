@@ -133,7 +133,9 @@ pub fn build(workspace_root: &Path, out_zip: &Path) -> Result<Bundle, BuildError
     if !status.success() {
         return Err(BuildError::Failed(status.code()));
     }
-    let size = std::fs::metadata(out_zip).map_err(BuildError::Missing)?.len();
+    let size = std::fs::metadata(out_zip)
+        .map_err(BuildError::Missing)?
+        .len();
     Ok(Bundle {
         path: out_zip.to_path_buf(),
         size,
@@ -176,14 +178,25 @@ mod tests {
         std::fs::create_dir_all(dir.join("runtime/tests")).unwrap();
         std::fs::write(dir.join("runtime/tests/e2e.rs"), "// a test").unwrap();
         std::fs::write(dir.join("runtime/README.md"), "docs").unwrap();
-        assert_eq!(asset_hash(&dir).unwrap(), base, "tests and docs are not inputs");
+        assert_eq!(
+            asset_hash(&dir).unwrap(),
+            base,
+            "tests and docs are not inputs"
+        );
         std::fs::write(dir.join("model/src/lib.rs"), "changed").unwrap();
         let changed = asset_hash(&dir).unwrap();
         assert_ne!(changed, base);
         std::fs::write(dir.join("runtime/src/new.rs"), "").unwrap();
-        assert_ne!(asset_hash(&dir).unwrap(), changed, "a new empty file counts");
+        assert_ne!(
+            asset_hash(&dir).unwrap(),
+            changed,
+            "a new empty file counts"
+        );
         std::fs::remove_file(dir.join("Cargo.lock")).unwrap();
-        assert!(asset_hash(&dir).is_err(), "a missing input is an error, not another hash");
+        assert!(
+            asset_hash(&dir).is_err(),
+            "a missing input is an error, not another hash"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

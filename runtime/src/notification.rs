@@ -1,0 +1,48 @@
+//! What the execution tracker says about a run: published to the pipeline's topic
+//! (human text as the SNS message, the structured [`Notification`] as the message
+//! attribute [`ATTRIBUTE`]), forwarded by the Slack caller to the central
+//! `POST /messages`, and posted by the Slack poster.
+
+use serde::{Deserialize, Serialize};
+
+/// The SNS message attribute holding the notification as JSON.
+pub const ATTRIBUTE: &str = "dpc.notification";
+/// The version of [`Notification`]'s shape.
+pub const VERSION: &str = "1";
+/// The longest text a notification may carry (Slack's own limit for a message's
+/// text is far above; this keeps messages readable and bodies small).
+pub const MAX_TEXT_CHARS: usize = 3000;
+
+/// Whether a notification is about the whole run or one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The run's status changed.
+    Pipeline,
+    /// A step started, succeeded or failed (`FULL_EXECUTION` only).
+    Step,
+}
+
+/// One message about one execution of one pipeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Notification {
+    /// Always [`VERSION`].
+    pub version: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// The pipeline's account id.
+    pub account: String,
+    /// The execution's ARN (the Slack thread is per execution).
+    pub execution_arn: String,
+    /// Pipeline or step.
+    pub kind: Kind,
+    /// The run's status (`RUNNING`, `SUCCEEDED`, ...) or the step's (`STARTED`,
+    /// `SUCCEEDED`, `FAILED`, `TIMED_OUT`).
+    pub status: String,
+    /// The step's name (step notifications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// The text people read.
+    pub text: String,
+}
