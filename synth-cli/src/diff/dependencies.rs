@@ -87,7 +87,11 @@ pub struct PipelineChange {
 
 /// One change of a pipeline's trigger.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "what", rename_all = "camelCase")]
+#[serde(
+    tag = "what",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum TriggerChange {
     /// It now also waits for `parent`.
     ParentAdded {

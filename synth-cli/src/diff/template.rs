@@ -33,7 +33,11 @@ pub struct ResourceDiff {
 
 /// Why a resource is replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "reason", rename_all = "camelCase")]
+#[serde(
+    tag = "reason",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Replacement {
     /// Properties CloudFormation cannot update in place changed (`createOnlyProperties`).
     Properties {
