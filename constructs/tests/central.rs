@@ -404,7 +404,19 @@ fn the_apis_take_iam_callers_of_the_organisation_log_and_throttle() {
             "bodies are never logged"
         );
         assert_eq!(p["TracingEnabled"], true);
-        assert_eq!(stage["DependsOn"], json!([account_setting[0].0]), "{id}");
+        let depends_on = stage["DependsOn"].as_array().expect("depends on");
+        assert_eq!(
+            depends_on[0], account_setting[0].0,
+            "{id}: logging needs the account setting"
+        );
+        // API Gateway's own execution log group exists first, with retention and a key.
+        let execution_logs = &t["Resources"][depends_on[1].as_str().unwrap_or("")];
+        assert_eq!(execution_logs["Type"], "AWS::Logs::LogGroup", "{id}");
+        assert_eq!(
+            execution_logs["Properties"]["LogGroupName"]["Fn::Sub"][0],
+            "API-Gateway-Execution-Logs_${Api}/v1"
+        );
+        assert_eq!(execution_logs["Properties"]["RetentionInDays"], 30);
     }
     for output in [
         central::OUTPUT_DEPENDENCY_API_URL,

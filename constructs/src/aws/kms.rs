@@ -60,7 +60,7 @@ pub struct KeyProps {
 
 /// The actions an account's administrators need on a key; never `kms:*`, so no statement
 /// dpc writes grants a wildcard action.
-pub const ADMIN_ACTIONS: [&str; 19] = [
+pub const ADMIN_ACTIONS: [&str; 24] = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
     "kms:CreateGrant",
@@ -80,6 +80,11 @@ pub const ADMIN_ACTIONS: [&str; 19] = [
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:RotateKeyOnDemand",
 ];
 
 /// What a user of the key needs to encrypt and decrypt data keys.

@@ -60,8 +60,9 @@ pub const RETENTION_DAYS: [u32; 22] = [
 /// What a [`LogGroup`] is made of.
 #[derive(Clone, Debug)]
 pub struct LogGroupProps {
-    /// The group's name; generated when absent.
-    pub name: Option<String>,
+    /// The group's name (a literal or, e.g., an `Fn::Sub` naming an API's execution
+    /// logs); generated when absent.
+    pub name: Option<Expr>,
     /// How long events are kept, one of [`RETENTION_DAYS`].
     pub retention_days: u32,
     /// The KMS key (ARN) that encrypts the group. Its key policy must let
@@ -104,7 +105,7 @@ impl LogGroup {
         let resource = scope.add_resource_with_options(
             "Resource",
             CfnLogGroup {
-                log_group_name: props.name.map(Expr::from),
+                log_group_name: props.name,
                 retention_in_days: Some(props.retention_days.into()),
                 kms_key_id: Some(props.key_arn),
                 tags: Vec::new(),
@@ -122,6 +123,11 @@ impl LogGroup {
     /// The group's ARN, `arn:…:log-group:<name>:*` (it covers the group's streams).
     pub fn arn(&self) -> Expr {
         self.resource.attr("Arn")
+    }
+
+    /// The group's resource handle.
+    pub fn resource(&self) -> &ResourceRef {
+        &self.resource
     }
 
     /// The statement a writer needs to put events into this group.

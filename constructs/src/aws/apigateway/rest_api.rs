@@ -227,7 +227,21 @@ impl RestApi {
             &mut scope,
             "AccessLogs",
             LogGroupProps {
-                name: Some(format!("/aws/apigateway/{}", props.name)),
+                name: Some(format!("/aws/apigateway/{}", props.name).into()),
+                retention_days: props.log_retention_days,
+                key_arn: props.key_arn.clone(),
+            },
+        )?;
+        // API Gateway would create its execution log group itself, without retention or
+        // encryption; created here first, it gets both.
+        let execution_logs = LogGroup::new(
+            &mut scope,
+            "ExecutionLogs",
+            LogGroupProps {
+                name: Some(Expr::sub_with(
+                    format!("API-Gateway-Execution-Logs_${{Api}}/{}", props.stage_name),
+                    [("Api", api.reference())],
+                )),
                 retention_days: props.log_retention_days,
                 key_arn: props.key_arn,
             },
@@ -237,6 +251,7 @@ impl RestApi {
             .stage_depends_on
             .iter()
             .map(|r| r.logical_id().to_owned())
+            .chain([execution_logs.resource().logical_id().to_owned()])
             .collect();
         scope.add_resource_with_options(
             "Stage",

@@ -91,7 +91,7 @@ impl Function {
             &mut scope,
             "LogGroup",
             LogGroupProps {
-                name: Some(format!("/aws/lambda/{}", props.name)),
+                name: Some(format!("/aws/lambda/{}", props.name).into()),
                 retention_days: props.log_retention_days,
                 key_arn: props.key_arn.clone(),
             },
