@@ -1,0 +1,94 @@
+//! moto in server mode, shared by every test of this binary.
+//!
+//! `DPC_MOTO_ENDPOINT` points the tests at a running server; otherwise the first
+//! test starts `.tools/venv/bin/moto_server` on a free port of 127.0.0.1 under a
+//! watchdog that stops it when this test process ends. Without moto the tests fail
+//! (never skip) and say how to install it.
+
+use dpc_runtime::aws::{self, AwsSettings};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The region every test uses.
+pub const REGION: &str = "eu-west-1";
+
+static ENDPOINT: OnceLock<String> = OnceLock::new();
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The moto endpoint, starting moto on first use.
+pub fn endpoint() -> String {
+    ENDPOINT.get_or_init(start).clone()
+}
+
+fn start() -> String {
+    if let Ok(url) = std::env::var("DPC_MOTO_ENDPOINT")
+        && !url.is_empty()
+    {
+        return url.trim_end_matches('/').to_string();
+    }
+    let server = workspace().join(".tools/venv/bin/moto_server");
+    assert!(
+        server.exists(),
+        "moto is not installed ({} is missing). Run the README's test command `scripts/test` \
+         (it installs the pinned tools), or `scripts/install-tools`, or set DPC_MOTO_ENDPOINT \
+         to a running `moto_server`.",
+        server.display()
+    );
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").port()
+    };
+    // The watchdog ends moto when this test process ends (statics are never dropped).
+    let script = r#"server="$1"; port="$2"; parent="$3"
+"$server" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+moto=$!
+trap 'kill $moto 2>/dev/null' EXIT
+while kill -0 "$parent" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done"#;
+    Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .arg("moto-watchdog")
+        .arg(&server)
+        .arg(port.to_string())
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("bash runs the moto watchdog");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on port {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    format!("http://127.0.0.1:{port}")
+}
+
+/// An SDK configuration pointed at moto, with dummy credentials.
+pub async fn config() -> aws_config::SdkConfig {
+    config_as("testing").await
+}
+
+/// The same, signing as access key `key_id` (the fake API Gateway maps it to an account).
+pub async fn config_as(key_id: &str) -> aws_config::SdkConfig {
+    aws::load(&AwsSettings {
+        endpoint_url: Some(endpoint()),
+        static_credentials: Some((key_id.to_string(), "testing-secret".to_string())),
+        region: Some(REGION.to_string()),
+    })
+    .await
+}
+
+/// A name unique to one test, so tests share moto without seeing each other.
+pub fn unique(test: &str, what: &str) -> String {
+    format!("{test}-{what}")
+}
