@@ -22,6 +22,9 @@ pub mod sns;
 pub mod sqs;
 pub mod ssm;
 
+#[cfg(test)]
+mod tests;
+
 use dpc_core::{DeletionPolicy, Expr, ResourceOptions};
 use serde::Serialize;
 
