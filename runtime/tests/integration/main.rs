@@ -2,5 +2,7 @@
 //! SQS, SNS, Secrets Manager, EMR) and local fakes for Slack, API Gateway and
 //! CloudFormation's response URL. No mock of the SDK.
 
+mod apis;
 mod central;
+mod cleanup;
 mod support;
