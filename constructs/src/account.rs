@@ -45,7 +45,6 @@
 //!
 //! Every role gets platform.yaml's permissions boundary when one is set.
 
-use crate::aws::codes;
 use crate::aws::dynamodb::{KeyAttribute, Table, TableProps};
 use crate::aws::ec2::{SecurityGroup, SecurityGroupProps};
 use crate::aws::emr::SecurityConfiguration;
@@ -334,8 +333,8 @@ fn dead_letter_queue(scope: &mut Scope<'_>, key: &Key) -> Result<Queue, Diagnost
 
 /// The pattern of `export-events-to-central-bus`: Step Functions' status events of this
 /// account's `dpc-*` state machines, or a dpc state machine's own report.
-pub fn export_pattern(account: &Account) -> EventPattern {
-    let prefix = AwsEnv::new(&account.id, &account.region).state_machine_arn_prefix();
+pub fn export_pattern(env: &AwsEnv) -> EventPattern {
+    let prefix = env.state_machine_arn_prefix();
     EventPattern::new().or([
         EventPattern::new()
             .source([SFN_SOURCE])
@@ -375,16 +374,6 @@ fn export_rule(
             ..RoleProps::assumed_by(Principal::service("events.amazonaws.com"))
         },
     )?;
-    let account = Account {
-        alias: String::new(),
-        id: env.account.clone(),
-        region: env.region.clone(),
-        network: dpc_schema::Network {
-            vpc_id: String::new(),
-            subnet_ids: Vec::new(),
-            private: true,
-        },
-    };
     Rule::new(
         scope,
         "ExportEventsToCentralBus",
@@ -395,7 +384,7 @@ fn export_rule(
                     .to_owned(),
             ),
             bus: None,
-            pattern: Some(export_pattern(&account)),
+            pattern: Some(export_pattern(env)),
             schedule: None,
             enabled: true,
             targets: vec![
@@ -756,12 +745,6 @@ fn lambdas(
             serde_json::Value::Object(properties),
         ),
     )?;
-    if groups.groups.is_empty() {
-        return Err(Diagnostic::error(
-            codes::INVALID_PLATFORM,
-            "the account has no EMR security group",
-        ));
-    }
     Ok(())
 }
 

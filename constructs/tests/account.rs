@@ -522,3 +522,38 @@ fn an_account_that_is_also_central_gets_both_stacks_without_name_clashes() {
         assert!(!central_names.contains(&name), "{name} is in both stacks");
     }
 }
+
+#[test]
+fn patterns_match_the_events_they_are_for() {
+    let Some(matcher) = fixtures::eventbridge_match() else {
+        return;
+    };
+    let env = dpc_model::naming::AwsEnv::new("333333333333", "eu-west-1");
+    let export = account::export_pattern(&env).to_json();
+    let sfn = |machine: &str, status: &str| {
+        let arn = format!("arn:aws:states:eu-west-1:333333333333:stateMachine:{machine}");
+        json!({"version": "0", "id": "1", "detail-type": "Step Functions Execution Status Change",
+               "source": "aws.states", "account": "333333333333", "time": "2026-11-26T05:50:00Z",
+               "region": "eu-west-1", "resources": [arn.clone()],
+               "detail": {"stateMachineArn": arn, "status": status}})
+    };
+    assert!(matcher(&export, &sfn("dpc-searches", "SUCCEEDED")));
+    assert!(matcher(&export, &sfn("dpc-searches", "RUNNING")));
+    assert!(!matcher(
+        &export,
+        &sfn("someone-elses-machine", "SUCCEEDED")
+    ));
+    let report = json!({"version": "0", "id": "2", "detail-type": "Pipeline Status Change",
+                        "source": "dpc.pipeline", "account": "333333333333",
+                        "time": "2026-11-26T05:50:00Z", "region": "eu-west-1", "resources": [],
+                        "detail": {"status": "SUCCEEDED"}});
+    assert!(matcher(&export, &report));
+
+    let t = account_template("case-study", "search");
+    let cleanup = &find(&t, "AWS::Events::Rule", "Name", &json!(names::CLEANUP_RULE))["Properties"]
+        ["EventPattern"];
+    assert!(matcher(cleanup, &sfn("dpc-searches", "ABORTED")));
+    assert!(matcher(cleanup, &sfn("dpc-searches", "TIMED_OUT")));
+    assert!(!matcher(cleanup, &sfn("dpc-searches", "FAILED")));
+    assert!(!matcher(cleanup, &sfn("other", "ABORTED")));
+}
