@@ -318,13 +318,26 @@ fn a_duplicate_trigger_ends_at_once() {
     let def = definition(&px.template);
     let claim = &def["States"]["Claim trigger event"];
     assert_eq!(claim["Resource"], "arn:aws:states:::dynamodb:putItem");
+    assert_eq!(claim["QueryLanguage"], "JSONata");
+    let args = &claim["Arguments"];
+    assert_eq!(args["TableName"], "dpc-trigger-claims");
     assert_eq!(
-        claim["Parameters"]["ConditionExpression"],
-        "attribute_not_exists(pk)"
+        args["ConditionExpression"],
+        "attribute_not_exists(triggerId)"
     );
     assert_eq!(
-        claim["Parameters"]["Item"]["pk"]["S.$"],
-        "States.Format('pipeline-x#trigger#{}', $.input.id)"
+        args["Item"]["triggerId"]["S"],
+        "{% 'pipeline-x#trigger#' & $states.input.input.id %}"
+    );
+    assert!(
+        args["Item"]["expiresAt"]["N"]
+            .as_str()
+            .unwrap()
+            .contains("2592000")
+    );
+    assert_eq!(
+        claim["Output"], "{% $states.input %}",
+        "the input passes on"
     );
     let caught = &claim["Catch"][0];
     assert_eq!(

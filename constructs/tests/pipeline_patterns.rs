@@ -191,7 +191,7 @@ fn random_statuses(rng: &mut Rng) -> Vec<Status> {
 }
 
 fn random_condition(rng: &mut Rng, depth: usize) -> Condition {
-    let mut node = |rng: &mut Rng| {
+    let node = |rng: &mut Rng| {
         if depth < 2 && rng.below(4) == 0 {
             ConditionNode::Group(random_condition(rng, depth + 1))
         } else {

@@ -616,3 +616,163 @@ fn synthesis_is_deterministic() {
         assert_eq!(sa.template.to_string(), sb.template.to_string(), "{na}");
     }
 }
+
+/// The longest names the language allows (63 characters for pipelines and steps) still
+/// fit every AWS limit: state names (80), rule names (64), state machine (80).
+#[test]
+fn the_longest_names_fit_every_limit() {
+    let org = load(&example("case-study"));
+    let mut pipeline = org
+        .pipelines
+        .iter()
+        .find(|p| p.name == "pipeline-x")
+        .expect("pipeline-x")
+        .clone();
+    let long = |prefix: &str| format!("{prefix}{}", "x".repeat(63 - prefix.len()));
+    pipeline.name = long("p");
+    let first = long("a");
+    let second = long("b");
+    pipeline.steps[0].name = first.clone();
+    pipeline.steps[0].timeout = Some(dpc_model::Duration::from_secs(600));
+    pipeline.steps[0].retries = 3;
+    pipeline.steps[1].name = second;
+    pipeline.steps[1].depends_on = vec![first];
+    let mut app = dpc_core::App::new();
+    let ctx = dpc_constructs::pipeline::BuildContext {
+        platform: &org.platform,
+        step_renderers: &[],
+    };
+    let built = dpc_constructs::pipeline::build(&mut app, &pipeline, &ctx).expect("builds");
+    let assembly = app.synth().expect("synthesizes");
+    let template = &assembly.stacks()[0].template;
+    fn state_names(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(states)) = m.get("States") {
+                    out.extend(states.keys().cloned());
+                }
+                m.values().for_each(|x| state_names(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| state_names(x, out)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    state_names(&definition(template), &mut names);
+    assert!(names.len() > 20);
+    for name in &names {
+        assert!(name.chars().count() <= 80, "state name {name}");
+    }
+    let unique: std::collections::BTreeSet<&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "state names are unique");
+    for (_, rule) in resources_of(template, "AWS::Events::Rule") {
+        assert!(rule["Properties"]["Name"].as_str().unwrap().len() <= 64);
+    }
+    let machine = resources_of(template, "AWS::StepFunctions::StateMachine")[0].1;
+    assert!(
+        machine["Properties"]["StateMachineName"]
+            .as_str()
+            .unwrap()
+            .len()
+            <= 80
+    );
+    assert!(built.stack_name.len() <= 128);
+    if support::tools_installed("check-assembly long names") {
+        let dir = support::scratch_dir("assembly-long-names");
+        assembly.write(&dir).expect("written");
+        let output = Command::new(support::repo_root().join("scripts/check-assembly"))
+            .arg(&dir)
+            .output()
+            .expect("scripts/check-assembly runs");
+        assert!(
+            output.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// Synth-time limits with AWS's figures: a definition over 1 MB is refused, a trigger
+/// pattern over 2,048 characters falls back to pipeline and account with a warning.
+#[test]
+fn limits_are_checked_at_synth_with_the_aws_figures() {
+    let org = load(&example("case-study"));
+    let base = org
+        .pipelines
+        .iter()
+        .find(|p| p.name == "pipeline-x")
+        .expect("pipeline-x")
+        .clone();
+    let ctx = dpc_constructs::pipeline::BuildContext {
+        platform: &org.platform,
+        step_renderers: &[],
+    };
+
+    let mut huge = base.clone();
+    let template_step = huge.steps[1].clone();
+    huge.steps = (0..120)
+        .map(|i| {
+            let mut step = template_step.clone();
+            step.name = format!("s{i}");
+            step.depends_on = if i == 0 {
+                vec![]
+            } else {
+                vec![format!("s{}", i - 1)]
+            };
+            step.config = dpc_schema::StepConfig::Shell(dpc_schema::ShellStep {
+                command: format!("echo {}", "y".repeat(10_000)),
+            });
+            step
+        })
+        .collect();
+    let mut app = dpc_core::App::new();
+    let errors = dpc_constructs::pipeline::build(&mut app, &huge, &ctx).expect_err("too large");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.code == "DM0311" && e.message.contains("1048576 bytes")),
+        "{errors:#?}"
+    );
+
+    let mut wide = base.clone();
+    let items: Vec<dpc_model::ConditionNode> = (0..60)
+        .map(|i| {
+            dpc_model::ConditionNode::Item(dpc_model::ConditionItem {
+                pipeline: dpc_model::PipelineId::new(
+                    "222222222222",
+                    format!("upstream-number-{i}"),
+                ),
+                status: vec![dpc_model::Status::Succeeded],
+            })
+        })
+        .collect();
+    wide.trigger = dpc_schema::Trigger::Executions(dpc_model::ExecutionsTrigger {
+        condition: dpc_model::Condition {
+            operator: dpc_model::Operator::And,
+            all_of: items,
+            any_of: vec![],
+        },
+        within: dpc_model::Duration::from_secs(86_400),
+    });
+    let mut app = dpc_core::App::new();
+    dpc_constructs::pipeline::build(&mut app, &wide, &ctx).expect("builds");
+    let assembly = app.synth().expect("synthesizes with a warning");
+    let warning = assembly
+        .warnings()
+        .iter()
+        .find(|w| w.code == "DM0313")
+        .expect("a warning about the pattern");
+    assert!(warning.message.contains("2048"), "{}", warning.message);
+    let template = &assembly.stacks()[0].template;
+    let rule = resources_of(template, "AWS::Events::Rule")
+        .into_iter()
+        .find(|(_, r)| r["Properties"]["EventBusName"] == "dpc-pipelines")
+        .expect("trigger rule")
+        .1
+        .clone();
+    assert_eq!(
+        rule["Properties"]["EventPattern"]["detail"],
+        json!({"pipeline": ["pipeline-x"], "account": ["444444444444"]})
+    );
+}

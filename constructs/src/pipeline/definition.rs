@@ -46,7 +46,7 @@ use crate::stepfunctions::asl::{
 };
 use crate::stepfunctions::chain::{Chain, ChainError};
 use crate::stepfunctions::dag::{self, Plan};
-use crate::stepfunctions::intrinsic::{Intrinsic, Piece};
+use crate::stepfunctions::intrinsic::Intrinsic;
 use dpc_model::Duration;
 use dpc_schema::{Pipeline, Step};
 use serde_json::{Map, Value, json};
@@ -299,23 +299,39 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
     Ok(definition)
 }
 
+// The claims are JSONata states: only JSONata can compute the item's expiry time (epoch
+// seconds) from the state's entry time. Pipeline names are `[a-z0-9-]`, so they need
+// no escaping inside the JSONata string literals.
 fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
-    let put = |key: &str, comment: &str| {
-        let mut task = Task::new(
+    let put = |key: String, comment: &str| {
+        let mut item = Map::new();
+        item.insert(setup::CLAIM_TABLE_KEY.into(), json!({"S": key}));
+        item.insert("pipeline".into(), json!({"S": pipeline}));
+        item.insert(
+            "execution".into(),
+            json!({"S": "{% $states.context.Execution.Id %}"}),
+        );
+        item.insert(
+            "claimedAt".into(),
+            json!({"S": "{% $states.context.State.EnteredTime %}"}),
+        );
+        item.insert(
+            setup::CLAIM_TABLE_TTL.into(),
+            json!({"N": format!(
+                "{{% $string($floor($toMillis($states.context.State.EnteredTime) / 1000) + {}) %}}",
+                setup::CLAIM_TTL_SECONDS
+            )}),
+        );
+        let mut task = Task::jsonata(
             integration(partition, "dynamodb:putItem"),
             json!({
                 "TableName": setup::CLAIM_TABLE_NAME,
-                "Item": {
-                    setup::CLAIM_TABLE_KEY: {"S.$": key},
-                    "pipeline": {"S": pipeline},
-                    "execution": {"S.$": "$$.Execution.Id"},
-                    "claimedAt": {"S.$": "$$.State.EnteredTime"}
-                },
+                "Item": Value::Object(item),
                 "ConditionExpression": format!("attribute_not_exists({})", setup::CLAIM_TABLE_KEY)
             }),
         );
         task.comment = Some(comment.to_owned());
-        task.result_path = Some(ResultPath::Discard);
+        task.output = Some(Value::String("{% $states.input %}".into()));
         task.retry = vec![
             // The claim being taken is the answer, not a fault: never retried.
             Retrier {
@@ -324,23 +340,15 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
             },
             service_retry(),
         ];
-        task.catch = vec![Catcher::new(
-            [error_names::CLAIM_TAKEN],
-            ResultPath::Discard,
-            states::DUPLICATE,
-        )];
+        task.catch = vec![Catcher {
+            error_equals: vec![error_names::CLAIM_TAKEN.into()],
+            result_path: None,
+            next: states::DUPLICATE.into(),
+        }];
         task
     };
-    let event_key = Intrinsic::format(&[
-        Piece::Text(format!("{pipeline}#trigger#")),
-        Piece::Value("$.input.id".into()),
-    ])
-    .render();
-    let execution_key = Intrinsic::format(&[
-        Piece::Text(format!("{pipeline}#execution#")),
-        Piece::Value("$$.Execution.Id".into()),
-    ])
-    .render();
+    let event_key = format!("{{% '{pipeline}#trigger#' & $states.input.input.id %}}");
+    let execution_key = format!("{{% '{pipeline}#execution#' & $states.context.Execution.Id %}}");
     let choice = Choice {
         comment: Some("A trigger event (from the central bus) is claimed by its id; any other start by its execution".into()),
         choices: vec![ChoiceRule {
@@ -360,12 +368,12 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
     let mut chain = Chain::state(states::TRIGGER_EVENT, choice)?;
     chain.add(
         states::CLAIM_EVENT,
-        put(&event_key, "Writes the trigger event's id to the claim table unless it is there: EventBridge may deliver an event twice, and only the first execution to claim it runs"),
+        put(event_key, "Writes the trigger event's id to the claim table unless it is there: EventBridge may deliver an event twice, and only the first execution to claim it runs"),
         true,
     )?;
     chain.add(
         states::CLAIM_EXECUTION,
-        put(&execution_key, "Manual and scheduled starts claim their own execution, so every run takes the same path"),
+        put(execution_key, "Manual and scheduled starts claim their own execution, so every run takes the same path"),
         true,
     )?;
     chain.add(
@@ -480,15 +488,23 @@ fn step_chain(
     request: Value,
 ) -> Result<Chain, ChainError> {
     let name = step.name.as_str();
-    let find = format!("{name}: find timed-out step");
-    let running = format!("{name}: still running?");
-    let cancel = format!("{name}: cancel timed-out step");
-    let retry = format!("{name}: retry?");
-    let first_retry = format!("{name}: first retry");
-    let next_retry = format!("{name}: next retry");
-    let wait = format!("{name}: wait before retry");
-    let failed = format!("{name}: failed");
-    let timed_out = format!("{name}: timed out");
+    // Step names may be 63 characters; a state name at most 80 (shortened with a hash
+    // of the whole name, so it stays unique).
+    let derived = |suffix: &str| {
+        dpc_model::naming::fit_name(
+            &format!("{name}: {suffix}"),
+            crate::stepfunctions::chain::MAX_STATE_NAME,
+        )
+    };
+    let find = derived("find timed-out step");
+    let running = derived("still running?");
+    let cancel = derived("cancel timed-out step");
+    let retry = derived("retry?");
+    let first_retry = derived("first retry");
+    let next_retry = derived("next retry");
+    let wait = derived("wait before retry");
+    let failed = derived("failed");
+    let timed_out = derived("timed out");
     let counter = format!("$.retries_{index}");
 
     let mut task = Task::new(

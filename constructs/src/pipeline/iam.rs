@@ -244,6 +244,17 @@ pub fn state_machine_policy(
             .sid("ClaimTrigger")
             .on([setup.claim_table_arn()]),
     );
+    // The claims table is encrypted with the account's key, whose policy delegates to IAM.
+    doc.push(
+        Statement::allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"])
+            .sid("ClaimTableKey")
+            .on([dynamic_ref::ssm(setup::SSM_KMS_KEY_ARN)])
+            .when(
+                "StringEquals",
+                "kms:ViaService",
+                [format!("dynamodb.{}.amazonaws.com", env.region)],
+            ),
+    );
     // Creating a cluster has no cluster ARN yet: narrowed to clusters tagged with this
     // pipeline, and by PassRole below to this pipeline's roles.
     doc.push(

@@ -5,39 +5,41 @@
 //! read from SSM parameters under `/dpc/` with `{{resolve:ssm:...}}`; everything else
 //! has a name both stacks compute the same way.
 //!
-//! NOTE for the account setup stack (`account.rs`): every name below must be what that
-//! stack creates. They are kept here, in one place, until `account.rs` exports them;
-//! then this module should re-export that module's constants instead.
+//! The names come from [`crate::account`] and [`crate::central`], so the two stacks
+//! cannot drift apart; only the tags on clusters are the pipeline stack's own.
 
+use crate::account::{names, params};
 use dpc_model::naming::{self, AwsEnv, LambdaRole};
 
 /// SSM parameter: the EMR primary (master) node security group id.
-pub const SSM_PRIMARY_SECURITY_GROUP: &str = "/dpc/emr/primary-security-group-id";
+pub const SSM_PRIMARY_SECURITY_GROUP: &str = params::PRIMARY_SECURITY_GROUP_ID;
 /// SSM parameter: the EMR core and task nodes security group id.
-pub const SSM_CORE_SECURITY_GROUP: &str = "/dpc/emr/core-security-group-id";
+pub const SSM_CORE_SECURITY_GROUP: &str = params::CORE_SECURITY_GROUP_ID;
 /// SSM parameter: the EMR service access security group id (private subnets).
-pub const SSM_SERVICE_ACCESS_SECURITY_GROUP: &str = "/dpc/emr/service-access-security-group-id";
-/// SSM parameter: the EMR security configuration's name (encryption at rest and in
-/// transit).
-pub const SSM_SECURITY_CONFIGURATION: &str = "/dpc/emr/security-configuration-name";
-/// SSM parameter: the ARN of the account's KMS key (artifacts bucket, logs, topics).
-pub const SSM_KMS_KEY_ARN: &str = "/dpc/kms/key-arn";
+pub const SSM_SERVICE_ACCESS_SECURITY_GROUP: &str = params::SERVICE_ACCESS_SECURITY_GROUP_ID;
+/// SSM parameter: the EMR security configuration's name.
+pub const SSM_SECURITY_CONFIGURATION: &str = params::SECURITY_CONFIGURATION_NAME;
+/// SSM parameter: the ARN of the account's KMS key (artifacts bucket, logs).
+pub const SSM_KMS_KEY_ARN: &str = params::KEY_ARN;
 
 /// The EMR service role every cluster of the account uses.
-pub const EMR_SERVICE_ROLE_NAME: &str = "dpc-emr-service";
+pub const EMR_SERVICE_ROLE_NAME: &str = names::EMR_SERVICE_ROLE;
 
-/// The DynamoDB table where executions claim their trigger (partition key `pk`, a
-/// string).
-pub const CLAIM_TABLE_NAME: &str = "dpc-trigger-claims";
-/// The claim table's partition key.
-pub const CLAIM_TABLE_KEY: &str = "pk";
+/// The DynamoDB table where executions claim their trigger.
+pub const CLAIM_TABLE_NAME: &str = names::CLAIMS_TABLE;
+/// The claim table's partition key (a string).
+pub const CLAIM_TABLE_KEY: &str = names::CLAIMS_KEY;
+/// The claim table's TTL attribute (epoch seconds, a number).
+pub const CLAIM_TABLE_TTL: &str = "expiresAt";
+/// How long a claim is kept: far longer than EventBridge redelivers an event (24 hours).
+pub const CLAIM_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
 /// The key prefix under which EMR writes cluster logs in the artifacts bucket.
-pub const EMR_LOG_PREFIX: &str = "emr-logs";
+pub const EMR_LOG_PREFIX: &str = names::EMR_LOG_PREFIX;
 
 /// The cluster tag that names the execution a cluster belongs to; the cleanup Lambda
 /// terminates clusters whose execution was aborted or timed out by this tag.
-pub const EXECUTION_TAG: &str = "dpc:execution";
+pub const EXECUTION_TAG: &str = names::EXECUTION_TAG;
 /// The cluster tag that names the pipeline; the state machine's EMR permissions are
 /// limited to clusters with its own value.
 pub const PIPELINE_TAG: &str = "dpc:pipeline";
@@ -45,9 +47,9 @@ pub const PIPELINE_TAG: &str = "dpc:pipeline";
 pub const OWNER_TAG: &str = "dpc:owner";
 
 /// `source` of the status event a state machine reports about itself.
-pub const STATUS_SOURCE: &str = "dpc.pipeline";
+pub const STATUS_SOURCE: &str = crate::central::PIPELINE_STATUS_SOURCE;
 /// `detail-type` of that event.
-pub const STATUS_DETAIL_TYPE: &str = "Pipeline Status Change";
+pub const STATUS_DETAIL_TYPE: &str = crate::central::PIPELINE_STATUS_DETAIL_TYPE;
 
 /// The names and ARNs of one account's shared resources.
 #[derive(Clone, Debug)]

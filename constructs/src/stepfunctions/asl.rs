@@ -107,6 +107,9 @@ impl Serialize for ResultPath {
 }
 
 /// A state of any type. Serialises with its `"Type"` first.
+// A definition holds tens of states, built once: boxing the large variants would cost
+// readability for no measurable gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "Type")]
 pub enum State {
@@ -270,6 +273,9 @@ pub struct Task {
     /// Variables to set from the result (`$states.result` / the state's output).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assign: Option<Map<String, Value>>,
+    /// The state's output (JSONata), e.g. `{% $states.input %}` to pass the input on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
     /// Retry policies, tried in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub retry: Vec<Retrier>,
@@ -282,6 +288,16 @@ pub struct Task {
 }
 
 impl Task {
+    /// A JSONata task calling `resource` with `arguments`, ending its branch until wired
+    /// on.
+    pub fn jsonata(resource: impl Into<String>, arguments: Value) -> Task {
+        let mut task = Task::new(resource, Value::Null);
+        task.query_language = Some(QueryLanguage::Jsonata);
+        task.parameters = None;
+        task.arguments = Some(arguments);
+        task
+    }
+
     /// A task calling `resource` with `parameters`, ending its branch until wired on.
     pub fn new(resource: impl Into<String>, parameters: Value) -> Task {
         Task {
@@ -294,6 +310,7 @@ impl Task {
             result_path: None,
             timeout_seconds: None,
             assign: None,
+            output: None,
             retry: Vec::new(),
             catch: Vec::new(),
             transition: Transition::End,
