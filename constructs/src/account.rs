@@ -48,7 +48,9 @@
 use crate::aws::dynamodb::{KeyAttribute, Table, TableProps};
 use crate::aws::ec2::{SecurityGroup, SecurityGroupProps};
 use crate::aws::emr::SecurityConfiguration;
-use crate::aws::events::{CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps};
+use crate::aws::events::{
+    CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps, check_rules_per_bus,
+};
 use crate::aws::iam::{
     Audience, Conditions, InstanceProfile, PolicyDocument, Principal, Role, RoleProps, Statement,
 };
@@ -237,6 +239,14 @@ pub fn build(
         "AllowCentralPutEvents",
         &Audience::Accounts(vec![platform.central.account.clone()]),
     )?;
+
+    // Rules per bus, counted at synth over every stack of this account and region (the
+    // pipeline stacks add theirs); the central stack counts when it shares the environment.
+    let central = &platform.central;
+    if !(central.account == account.id && central.region == account.region) {
+        let (id, region) = (account.id.clone(), account.region.clone());
+        scope.add_validation(move |tree| check_rules_per_bus(tree, &id, &region));
+    }
 
     let dead_letters = dead_letter_queue(&mut scope, &key)?;
     export_rule(&mut scope, org, &env, &dead_letters, boundary.clone())?;

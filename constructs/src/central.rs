@@ -46,7 +46,7 @@ use crate::aws::cloudwatch::{Alarm, AlarmProps, Dimension};
 use crate::aws::codes;
 use crate::aws::dynamodb::{Index, KeyAttribute, Table, TableProps};
 use crate::aws::events::{
-    CfnRuleTarget, DEFAULT_MAX_RULES_PER_BUS, EventBus, EventPattern, Matcher, Rule, RuleProps,
+    CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps, check_rules_per_bus,
 };
 use crate::aws::iam::{Audience, PolicyDocument, Principal, Role, RoleProps, Statement};
 use crate::aws::kms::{Key, KeyProps};
@@ -274,6 +274,10 @@ pub fn build(
                 ),
         ],
     )?;
+
+    // Rules per bus, counted at synth over every stack of the central account and region.
+    let (account, region) = (central.account.clone(), central.region.clone());
+    scope.add_validation(move |tree| check_rules_per_bus(tree, &account, &region));
 
     let manager = trigger_manager(&mut scope, &ctx, &bus, &tables, &dead_letters)?;
     watch(&mut scope, &manager, &dead_letters, &alarms)?;
@@ -546,24 +550,6 @@ fn forwarding_rules(
     boundary: Option<String>,
 ) -> Result<(), Diagnostic> {
     let accounts = distinct_accounts(org);
-    // The trigger manager's rule plus one rule per account.
-    let rules = accounts.len() + 1;
-    if rules > DEFAULT_MAX_RULES_PER_BUS {
-        let path = scope.path();
-        let bus_name = bus.bus_name().to_owned();
-        scope.add_validation(move |_| {
-            vec![
-                Diagnostic::warning(
-                    codes::TOO_MANY_RULES,
-                    format!(
-                        "the central bus `{bus_name}` needs {rules} rules; EventBridge allows {DEFAULT_MAX_RULES_PER_BUS} per bus by default"
-                    ),
-                )
-                .in_construct(path.clone())
-                .with_help("ask AWS to raise the quota \"Rules per event bus\" (Service Quotas, Amazon EventBridge) in the central account before deploying"),
-            ]
-        });
-    }
     for (chunk_index, chunk) in accounts.chunks(ACCOUNTS_PER_FORWARD_ROLE).enumerate() {
         let role_id = match chunk_index {
             0 => "ForwardRole".to_owned(),

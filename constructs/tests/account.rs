@@ -557,3 +557,46 @@ fn patterns_match_the_events_they_are_for() {
     assert!(!matcher(cleanup, &sfn("dpc-searches", "FAILED")));
     assert!(!matcher(cleanup, &sfn("other", "ABORTED")));
 }
+
+#[test]
+fn an_account_outgrowing_eventbridges_rule_quota_is_told_so() {
+    let mut org = load("case-study");
+    let listings = org
+        .pipelines
+        .iter()
+        .find(|p| p.name == "listings")
+        .cloned()
+        .expect("listings");
+    org.pipelines = (0..150)
+        .map(|n| {
+            let mut p = listings.clone();
+            p.name = format!("listings-{n}");
+            p
+        })
+        .collect();
+    let options = dpc_constructs::app::SynthOptions {
+        runtime: fixtures::runtime(),
+        ..Default::default()
+    };
+    let assembly = dpc_constructs::app::synthesize(&org, options).expect("warnings only");
+    let warnings: Vec<&str> = assembly
+        .warnings()
+        .iter()
+        .filter(|d| d.code == dpc_constructs::aws::codes::TOO_MANY_RULES)
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("event bus `default` of account 222222222222 (eu-west-1) needs"),
+        "{}",
+        warnings[0]
+    );
+    // The export and cleanup rules plus what the 150 pipeline stacks add there.
+    let counted: usize = warnings[0]
+        .split("needs ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!(counted > 300, "{counted}");
+}

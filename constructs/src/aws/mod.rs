@@ -17,6 +17,7 @@ pub mod kms;
 pub mod lambda;
 pub mod logs;
 pub mod s3;
+pub mod scheduler;
 pub mod secretsmanager;
 pub mod sns;
 pub mod sqs;
