@@ -25,7 +25,8 @@ async fn call(
 async fn client_mistakes_get_a_4xx_with_a_reason() {
     let c = central("api-mistakes").await;
     let path = format!("/dependencies/{RENT}/pipeline-x");
-    let cases: Vec<(&str, String, Option<Value>, &str, u64, &str)> = vec![
+    type Case<'a> = (&'a str, String, Option<Value>, &'a str, u64, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "PUT",
             path.clone(),

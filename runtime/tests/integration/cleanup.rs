@@ -87,7 +87,7 @@ async fn an_aborted_execution_loses_its_clusters_and_only_those() {
     );
     event["detail"].as_object_mut().unwrap().remove("startDate");
     let done = cleanup.handle(&event).await.unwrap();
-    assert_eq!(done.clusters, [mine.clone()]);
+    assert_eq!(done.clusters, std::slice::from_ref(&mine));
     assert!(matches!(
         state(&emr, &mine).await,
         ClusterState::Terminating | ClusterState::Terminated
