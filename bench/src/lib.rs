@@ -7,6 +7,8 @@
 //! assert_eq!(org.files.len(), 21); // platform.yaml and 20 pipeline.yaml
 //! ```
 
+pub mod dpc_run;
 pub mod generate;
+pub mod measure;
 pub mod rng;
 pub mod yaml;
