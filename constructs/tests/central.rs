@@ -75,6 +75,26 @@ fn a_bus_policy_over_eventbridges_limit_is_an_error() {
 }
 
 #[test]
+fn an_api_policy_over_api_gateways_limit_is_an_error() {
+    // 240 accounts fit the bus policy (10,240 characters) but not an API's (8,192).
+    let mut org = load("five-accounts");
+    let template_account = org.platform.accounts[1].clone();
+    org.platform.accounts = (0..240)
+        .map(|n| {
+            let mut a = template_account.clone();
+            a.alias = format!("team-{n}");
+            a.id = format!("{:012}", 200_000_000_000u64 + n);
+            a
+        })
+        .collect();
+    let mut app = App::new();
+    let err = central::build(&mut app, &org, &fixtures::runtime()).expect_err("too large");
+    assert_eq!(err.code, codes::POLICY_TOO_LARGE);
+    assert!(err.message.contains("API `dpc-dependencies`"), "{}", err.message);
+    assert!(err.message.contains("8192"), "{}", err.message);
+}
+
+#[test]
 fn more_rules_than_eventbridges_default_quota_is_a_warning() {
     let mut org = load("case-study");
     let template_account = org.platform.accounts[0].clone();

@@ -19,6 +19,7 @@ pub mod logs;
 pub mod s3;
 pub mod scheduler;
 pub mod secretsmanager;
+pub mod size;
 pub mod sns;
 pub mod sqs;
 pub mod ssm;

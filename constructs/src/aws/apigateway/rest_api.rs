@@ -54,6 +54,9 @@ pub struct RestApiProps {
     pub stage_depends_on: Vec<ResourceRef>,
 }
 
+/// API Gateway's default limit on a REST API's resource policy, in characters.
+pub const MAX_POLICY_CHARS: usize = 8_192;
+
 /// Why dpc's API stages have no cache.
 pub const CACHE_SKIP: CheckovSkip = CheckovSkip {
     id: "CKV_AWS_120",
@@ -86,6 +89,18 @@ impl RestApi {
     ) -> Result<RestApi, Diagnostic> {
         let mut scope = scope.child(id)?;
         let path = scope.path();
+        let policy_chars = crate::aws::size::resolved_len(&props.policy.to_json());
+        if policy_chars > MAX_POLICY_CHARS {
+            return Err(Diagnostic::error(
+                codes::POLICY_TOO_LARGE,
+                format!(
+                    "the resource policy of API `{}` would have about {policy_chars} characters; API Gateway allows {MAX_POLICY_CHARS}",
+                    props.name
+                ),
+            )
+            .in_construct(path)
+            .with_help("set `central.organizationId` in platform.yaml: one organisation condition replaces the account list"));
+        }
         let invalid = |message: String| {
             Diagnostic::error(codes::INVALID_API, message).in_construct(path.clone())
         };
