@@ -107,11 +107,7 @@ pub fn node_id(id: &PipelineId) -> String {
 impl Lineage {
     /// Builds the graph of every loaded pipeline.
     pub fn of(org: &Organisation) -> Lineage {
-        let alias_of = |account: &str| {
-            org.platform
-                .account_by_id(account)
-                .map(|a| a.alias.clone())
-        };
+        let alias_of = |account: &str| org.platform.account_by_id(account).map(|a| a.alias.clone());
         let mut nodes: BTreeMap<(String, String), LineageNode> = BTreeMap::new();
         let mut edges: BTreeMap<(String, String), BTreeSet<Status>> = BTreeMap::new();
         for pipeline in &org.pipelines {
