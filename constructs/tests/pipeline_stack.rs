@@ -83,6 +83,12 @@ fn listings_runs_at_three_utc_on_the_default_bus() {
         targets[0]["RoleArn"]["Fn::GetAtt"].is_array(),
         "starts with its role"
     );
+    // Starts EventBridge cannot make within a day go to the account's dead-letter queue.
+    assert_eq!(
+        targets[0]["DeadLetterConfig"]["Arn"],
+        "{{resolve:ssm:/dpc/dead-letter-queue-arn}}"
+    );
+    assert_eq!(targets[0]["RetryPolicy"]["MaximumEventAgeInSeconds"], 86_400);
 }
 
 #[test]

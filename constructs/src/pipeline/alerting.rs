@@ -10,7 +10,8 @@
 //! account setup stack, one per function, never one per pipeline.
 
 use super::setup::AccountSetup;
-use crate::aws::events::{CfnRule, CfnRuleTarget, EventPattern};
+use crate::account::params;
+use crate::aws::events::{CfnRuleTarget, EventPattern, Rule, RuleProps};
 use crate::aws::iam::{PolicyDocument, Principal, Statement};
 use crate::aws::logs::CfnSubscriptionFilter;
 use crate::aws::sns::{CfnSubscription, CfnTopic, CfnTopicPolicy};
@@ -142,33 +143,33 @@ pub fn add(
             .collect();
         pattern = pattern.exact(&["detail", "status"], statuses);
     }
-    out.status_rule = Some(alerts.add_resource(
+    let rule = Rule::new(
+        &mut alerts,
         "StatusRule",
-        CfnRule {
-            name: Some(Expr::from(naming::pipeline_resource_name(
+        RuleProps {
+            name: Some(naming::pipeline_resource_name(
                 NameKind::EventRule,
                 &pipeline.name,
                 Some("status"),
-            ))),
-            description: Some(Expr::from(format!(
+            )),
+            description: Some(format!(
                 "Hands status changes of pipeline {} to the execution tracker, which notifies the pipeline's targets",
                 pipeline.name
-            ))),
-            event_pattern: Some(pattern),
-            state: Some(Expr::from("ENABLED")),
-            targets: vec![CfnRuleTarget {
-                id: "ExecutionTracker".into(),
-                arn: tracker.clone(),
-                role_arn: None,
-                input: None,
-                input_path: None,
-                input_transformer: None,
-                dead_letter_config: None,
-                retry_policy: None,
-            }],
-            ..CfnRule::default()
+            )),
+            bus: None,
+            pattern: Some(pattern),
+            schedule: None,
+            enabled: true,
+            targets: vec![
+                CfnRuleTarget::new("ExecutionTracker", tracker.clone())
+                    .with_retries(185, 86_400)
+                    .with_dead_letter_queue(Expr::from(dynamic_ref::ssm(
+                        params::DEAD_LETTER_QUEUE_ARN,
+                    ))),
+            ],
         },
-    )?);
+    )?;
+    out.status_rule = Some(rule.resource().clone());
     if notifications.kind == NotificationType::FullExecution {
         alerts.add_resource(
             "StepEvents",

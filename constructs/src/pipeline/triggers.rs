@@ -3,17 +3,15 @@
 //! matches the pipeline's trigger events. `enabled: false` deploys them disabled.
 
 use super::pattern::{self, TriggerPattern};
-use crate::aws::events::{CfnRule, CfnRuleTarget, RetryPolicy};
-use dpc_core::{CfnResource, Diagnostic, Expr, ResourceRef, Scope, Severity, Val};
+use crate::account::params;
+use crate::aws::events::{CfnRuleTarget, Rule, RuleProps};
+use dpc_core::{CfnResource, Diagnostic, Expr, ResourceRef, Scope, Severity, dynamic_ref};
 use dpc_model::naming::{self, NameKind};
 use dpc_schema::{Pipeline, Schedule, Trigger};
 use serde::Serialize;
 
 /// Diagnostic code: the trigger rule matches pipeline and account only.
 pub const PATTERN_WITHOUT_STATUSES: &str = "DM0313";
-
-/// EventBridge's limit of targets per rule.
-pub const MAX_RULE_TARGETS: usize = 5;
 
 // NOTE for `aws/`: `AWS::Scheduler::Schedule` belongs in `aws/scheduler.rs`; it is kept
 // here until that module exists.
@@ -116,39 +114,34 @@ pub fn add(
         "DISABLED"
     });
     let name = naming::pipeline_resource_name(NameKind::EventRule, &pipeline.name, Some("trigger"));
-    let target = CfnRuleTarget {
-        id: "StateMachine".into(),
-        arn: state_machine_arn.clone(),
-        role_arn: Some(role_arn.clone()),
-        input: None,
-        input_path: None,
-        input_transformer: None,
-        dead_letter_config: None,
-        retry_policy: Some(RetryPolicy {
-            maximum_event_age_in_seconds: Some(Val::Lit(RETRY_AGE_SECONDS)),
-            maximum_retry_attempts: Some(Val::Lit(RETRY_ATTEMPTS)),
-        }),
-    };
+    // Starts EventBridge could not make within a day of retries go to the account's
+    // dead-letter queue, whose policy accepts rules named `dpc-*`.
+    let target = CfnRuleTarget::new("StateMachine", state_machine_arn.clone())
+        .with_role(role_arn.clone())
+        .with_retries(RETRY_ATTEMPTS, RETRY_AGE_SECONDS)
+        .with_dead_letter_queue(Expr::from(dynamic_ref::ssm(params::DEAD_LETTER_QUEUE_ARN)));
     let mut out = Triggers::default();
     match &pipeline.trigger {
         Trigger::Manual => {}
         Trigger::Schedule(schedule) if schedule.is_utc() => {
-            let rule = CfnRule {
-                name: Some(name.into()),
-                description: Some(Expr::from(format!(
-                    "Starts pipeline {} {}",
-                    pipeline.name,
-                    describe(schedule)
-                ))),
-                schedule_expression: Some(Expr::from(format!(
-                    "cron({})",
-                    schedule.cron_expression()
-                ))),
-                state: Some(state),
-                targets: vec![target],
-                ..CfnRule::default()
-            };
-            out.rule = Some(scope.child("Trigger")?.add_resource("Resource", rule)?);
+            let rule = Rule::new(
+                scope,
+                "Trigger",
+                RuleProps {
+                    name: Some(name),
+                    description: Some(format!(
+                        "Starts pipeline {} {}",
+                        pipeline.name,
+                        describe(schedule)
+                    )),
+                    bus: None,
+                    pattern: None,
+                    schedule: Some(format!("cron({})", schedule.cron_expression())),
+                    enabled: pipeline.enabled,
+                    targets: vec![target],
+                },
+            )?;
+            out.rule = Some(rule.resource().clone());
         }
         Trigger::Schedule(schedule) => {
             let schedule_resource = CfnSchedule {
@@ -189,38 +182,46 @@ pub fn add(
             );
         }
         Trigger::Cron(expression) => {
-            let rule = CfnRule {
-                name: Some(name.into()),
-                description: Some(Expr::from(format!(
-                    "Starts pipeline {} on cron({expression}) (UTC)",
-                    pipeline.name
-                ))),
-                schedule_expression: Some(Expr::from(format!("cron({expression})"))),
-                state: Some(state),
-                targets: vec![target],
-                ..CfnRule::default()
-            };
-            out.rule = Some(scope.child("Trigger")?.add_resource("Resource", rule)?);
+            let rule = Rule::new(
+                scope,
+                "Trigger",
+                RuleProps {
+                    name: Some(name),
+                    description: Some(format!(
+                        "Starts pipeline {} on cron({expression}) (UTC)",
+                        pipeline.name
+                    )),
+                    bus: None,
+                    pattern: None,
+                    schedule: Some(format!("cron({expression})")),
+                    enabled: pipeline.enabled,
+                    targets: vec![target],
+                },
+            )?;
+            out.rule = Some(rule.resource().clone());
         }
         Trigger::Executions(executions) => {
             let found = pattern::trigger_pattern(&pipeline.id(), executions);
-            let rule = CfnRule {
-                name: Some(name.into()),
-                description: Some(Expr::from(format!(
-                    "Starts pipeline {} when the central trigger manager says its condition holds",
-                    pipeline.name
-                ))),
-                event_bus_name: Some(Expr::from(naming::pipeline_bus_name())),
-                event_pattern: Some(found.pattern.clone()),
-                state: Some(state),
-                targets: vec![target],
-                ..CfnRule::default()
-            };
-            let mut trigger_scope = scope.child("Trigger")?;
-            out.rule = Some(trigger_scope.add_resource("Resource", rule)?);
+            let rule = Rule::new(
+                scope,
+                "Trigger",
+                RuleProps {
+                    name: Some(name),
+                    description: Some(format!(
+                        "Starts pipeline {} when the central trigger manager says its condition holds",
+                        pipeline.name
+                    )),
+                    bus: Some(Expr::from(naming::pipeline_bus_name())),
+                    pattern: Some(found.pattern.clone()),
+                    schedule: None,
+                    enabled: pipeline.enabled,
+                    targets: vec![target],
+                },
+            )?;
+            out.rule = Some(rule.resource().clone());
             if let Some(reason) = found.statuses_dropped.clone() {
                 let pipeline_name = pipeline.name.clone();
-                trigger_scope.add_validation(move |_| {
+                scope.add_validation(move |_| {
                     vec![Diagnostic::new(
                         Severity::Warning,
                         PATTERN_WITHOUT_STATUSES,
