@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod apis;
+mod binary;
 mod bundle;
 mod central;
 mod cleanup;

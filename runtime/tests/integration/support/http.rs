@@ -38,7 +38,10 @@ impl Request {
 
 /// What the fake answers: status and JSON body.
 pub type Answer = (u16, serde_json::Value);
-type Respond = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
+/// An answer with extra headers.
+pub type FullAnswer = (u16, Vec<(String, String)>, serde_json::Value);
+type Respond =
+    Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = FullAnswer> + Send>> + Send + Sync>;
 
 /// A running fake server.
 #[derive(Clone)]
@@ -54,6 +57,23 @@ impl FakeServer {
     where
         F: Fn(Request) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Answer> + Send + 'static,
+    {
+        let respond = Arc::new(respond);
+        FakeServer::start_with_headers(move |r| {
+            let respond = respond.clone();
+            async move {
+                let (status, body) = respond(r).await;
+                (status, Vec::new(), body)
+            }
+        })
+        .await
+    }
+
+    /// Starts a server whose answers may carry headers.
+    pub async fn start_with_headers<F, Fut>(respond: F) -> FakeServer
+    where
+        F: Fn(Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = FullAnswer> + Send + 'static,
     {
         let respond: Respond = Arc::new(move |r| Box::pin(respond(r)));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -72,10 +92,14 @@ impl FakeServer {
                         return;
                     };
                     recorded.lock().unwrap().push(request.clone());
-                    let (status, body) = respond(request).await;
+                    let (status, headers, body) = respond(request).await;
                     let body = body.to_string();
+                    let extra: String = headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}\r\n"))
+                        .collect();
                     let head = format!(
-                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n",
                         body.len()
                     );
                     let _ = stream.write_all(head.as_bytes()).await;
