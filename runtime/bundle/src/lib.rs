@@ -142,6 +142,34 @@ pub fn build(workspace_root: &Path, out_zip: &Path) -> Result<Bundle, BuildError
     })
 }
 
+/// Where [`ensure_built`] keeps built bundles, by hash, under the workspace root.
+pub const CACHE_DIR: &str = "target/dpc-bundle";
+
+/// The bundle for the sources as they are now: its asset id and its zip, built into
+/// [`CACHE_DIR`]`/<hash>.zip` unless a bundle of that hash is already there. This
+/// is what `dpc synth --bundle` needs: pass the path as the runtime asset's bundle.
+///
+/// # Errors
+/// When the inputs cannot be read ([`BuildError::Spawn`] carries the I/O error) or
+/// the build fails.
+pub fn ensure_built(workspace_root: &Path) -> Result<(String, Bundle), BuildError> {
+    let hash = asset_hash(workspace_root).map_err(BuildError::Spawn)?;
+    let zip = workspace_root.join(CACHE_DIR).join(format!("{hash}.zip"));
+    if let Ok(meta) = std::fs::metadata(&zip)
+        && meta.is_file()
+    {
+        return Ok((
+            hash,
+            Bundle {
+                path: zip,
+                size: meta.len(),
+            },
+        ));
+    }
+    let bundle = build(workspace_root, &zip)?;
+    Ok((hash, bundle))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
