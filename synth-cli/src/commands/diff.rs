@@ -21,6 +21,9 @@ pub const GIT_FAILED: &str = "DM0561";
 
 /// `dpc diff`'s arguments.
 #[derive(Debug, clap::Args)]
+#[command(
+    override_usage = "dpc diff [OPTIONS] OLD NEW\n       dpc diff [OPTIONS] --base GIT_REF [PATH]"
+)]
 #[command(after_help = "Examples:\n  dpc diff old-cdk.out cdk.out\n  \
     dpc diff --base origin/main --format markdown --fail")]
 pub struct DiffArgs {
