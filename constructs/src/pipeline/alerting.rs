@@ -12,9 +12,8 @@
 use super::setup::AccountSetup;
 use crate::account::params;
 use crate::aws::events::{CfnRuleTarget, EventPattern, Rule, RuleProps};
-use crate::aws::iam::{PolicyDocument, Principal, Statement};
 use crate::aws::logs::CfnSubscriptionFilter;
-use crate::aws::sns::{CfnSubscription, CfnTopic, CfnTopicPolicy};
+use crate::aws::sns::Topic;
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, dynamic_ref};
 use dpc_model::Status;
 use dpc_model::naming::{self, LambdaRole, NameKind};
@@ -58,36 +57,17 @@ pub fn add(
         return Ok(out);
     }
     let mut alerts = scope.child("Alerts")?;
-    let topic = alerts.add_resource(
+    let topic = Topic::new(
+        &mut alerts,
         "Topic",
-        CfnTopic {
-            topic_name: Some(Expr::from(topic_name(&pipeline.name))),
-            display_name: Some(Expr::from(format!("dpc {}", pipeline.name))),
-            kms_master_key_id: Some(Expr::from(TOPIC_KEY)),
-            tags: Vec::new(),
-        },
+        Some(topic_name(&pipeline.name)),
+        Expr::from(TOPIC_KEY),
     )?;
-    alerts.add_resource(
-        "TopicPolicy",
-        CfnTopicPolicy {
-            topics: vec![topic.reference()],
-            policy_document: PolicyDocument::with([Statement::deny(["sns:Publish"])
-                .sid("TlsOnly")
-                .to(Principal::Anyone)
-                .on([topic.reference()])
-                .when("Bool", "aws:SecureTransport", ["false"])]),
-        },
-    )?;
+    // Publishing is granted to the execution tracker by its own role; the policy only
+    // refuses publishing without TLS.
+    topic.set_policy(&mut alerts, "TopicPolicy", Vec::new())?;
     let subscribe = |alerts: &mut Scope<'_>, id: &str, protocol: &str, endpoint: Expr| {
-        alerts.add_resource(
-            id,
-            CfnSubscription {
-                topic_arn: Some(topic.reference()),
-                protocol: Some(Expr::from(protocol)),
-                endpoint: Some(endpoint),
-                ..CfnSubscription::default()
-            },
-        )
+        topic.subscribe(alerts, id, protocol, endpoint)
     };
     for target in &notifications.targets {
         match target {
@@ -186,6 +166,6 @@ pub fn add(
             },
         )?;
     }
-    out.topic = Some(topic);
+    out.topic = Some(topic.resource().clone());
     Ok(out)
 }

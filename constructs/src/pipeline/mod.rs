@@ -35,14 +35,11 @@ pub mod setup;
 pub mod triggers;
 
 use crate::aws::iam::{InstanceProfile, Principal, Role, RoleProps};
-use crate::aws::logs::CfnLogGroup;
+use crate::aws::logs::{LogGroup, LogGroupProps};
 use crate::stepfunctions::cfn::LogLevel;
 use crate::stepfunctions::dag::{self, Plan};
 use crate::stepfunctions::{Definition, StateMachine, StateMachineProps};
-use dpc_core::{
-    App, DeletionPolicy, Diagnostic, Expr, FileAsset, ResourceOptions, StackId, StackProps,
-    dynamic_ref,
-};
+use dpc_core::{App, Diagnostic, Expr, FileAsset, StackId, StackProps, dynamic_ref};
 use dpc_model::naming;
 use dpc_schema::{NotificationType, Pipeline, Platform, Script, StepConfig, Trigger};
 use emr::EmrStepRenderer;
@@ -214,27 +211,18 @@ pub fn build(
     )
     .map_err(one)?;
 
-    let log_group_name = naming::state_machine_log_group_name(&pipeline.name);
-    let log_group = scope
-        .child("Logs")
-        .map_err(one)?
-        .add_resource_with_options(
-            "Resource",
-            CfnLogGroup {
-                log_group_name: Some(Expr::from(log_group_name.as_str())),
-                retention_in_days: Some(dpc_core::Val::Lit(ctx.platform.log_retention_days)),
-                kms_key_id: Some(Expr::from(dynamic_ref::ssm(setup::SSM_KMS_KEY_ARN))),
-                tags: Vec::new(),
-            },
-            // The log group is named, so a retained copy would block the next deploy of a
-            // pipeline of the same name; its retention period bounds it anyway.
-            ResourceOptions {
-                deletion_policy: Some(DeletionPolicy::Delete),
-                update_replace_policy: Some(DeletionPolicy::Delete),
-                ..ResourceOptions::default()
-            },
-        )
-        .map_err(one)?;
+    let log_group = LogGroup::new(
+        &mut scope,
+        "Logs",
+        LogGroupProps {
+            name: Some(Expr::from(naming::state_machine_log_group_name(
+                &pipeline.name,
+            ))),
+            retention_days: ctx.platform.log_retention_days,
+            key_arn: Expr::from(dynamic_ref::ssm(setup::SSM_KMS_KEY_ARN)),
+        },
+    )
+    .map_err(one)?;
 
     // The definition.
     let mut step_requests = Vec::new();
@@ -298,7 +286,7 @@ pub fn build(
             definition: definition.clone(),
             substitutions,
             role_arn: role.arn(),
-            log_group_arn: log_group.attr("Arn"),
+            log_group_arn: log_group.arn(),
             log_level: match pipeline.notifications.kind {
                 NotificationType::FullExecution => LogLevel::All,
                 NotificationType::PipelineStatus => LogLevel::Error,
@@ -331,7 +319,7 @@ pub fn build(
         )
         .map_err(one)?;
     }
-    let alerts = alerting::add(&mut scope, pipeline, &setup, log_group.reference()).map_err(one)?;
+    let alerts = alerting::add(&mut scope, pipeline, &setup, log_group.name()).map_err(one)?;
     registration::add(&mut scope, pipeline, &setup, &alerts.slack_channels).map_err(one)?;
 
     Ok(PipelineStack {
