@@ -588,10 +588,18 @@ impl TriggerManager {
                 if status.as_deref() == Some(SendStatus::Sent.as_str()) || status.is_none() {
                     // Sent by someone else (or expired): only the pointer is left.
                     self.forget_pending(child, record).await?;
-                } else {
-                    info!(record, "another invocation is sending this trigger");
+                    return Ok(None);
                 }
-                return Ok(None);
+                // Held by an invocation that may yet die: fail so this event is
+                // retried after the lease, rather than leave the trigger unsent.
+                warn!(
+                    record,
+                    "another invocation is sending this trigger; retrying later"
+                );
+                return Err(format!(
+                    "trigger {record} is being sent by another invocation; retry after its lease"
+                )
+                .into());
             }
             Err(e) => {
                 return Err(format!("claiming trigger {record}: {}", error_text(&e)).into());
