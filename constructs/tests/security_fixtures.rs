@@ -1,11 +1,10 @@
 //! Shared by the central, account and security tests (included with `#[path]`): loads an
-//! example organisation, builds its central and account setup stacks, synthesizes them.
+//! example organisation and synthesizes every stack of it, as the CLI does.
 //! Set `DPC_DUMP_DIR` to also write the assembly there (for cfn-lint and checkov runs).
 #![allow(dead_code)]
 
 use dpc_constructs::aws::lambda::RuntimeAsset;
-use dpc_constructs::{account, central};
-use dpc_core::{App, Assembly};
+use dpc_core::Assembly;
 use dpc_schema::Organisation;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -26,18 +25,6 @@ pub fn load(name: &str) -> Organisation {
 /// The runtime asset the tests use (an id only: the bundle is built later).
 pub fn runtime() -> RuntimeAsset {
     RuntimeAsset::new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
-}
-
-/// Builds the central stack and every account setup stack of `org`.
-pub fn build(org: &Organisation) -> App {
-    let mut app = App::with_qualifier(&org.platform.cdk_qualifier).expect("qualifier");
-    let central = central::build(&mut app, org, &runtime()).expect("central stack");
-    for acc in &org.platform.accounts {
-        let built = account::build(&mut app, org, acc, &runtime()).expect("account stack");
-        app.add_dependency(built.stack, central.stack)
-            .expect("dependency");
-    }
-    app
 }
 
 /// Synthesizes every stack of `org` (central, account setup and pipeline stacks, as the
