@@ -12,6 +12,8 @@ mod fixtures;
 use dpc_constructs::security::{UNSCOPED_ACTIONS, unscoped};
 use dpc_schema::Organisation;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
 
 const EXAMPLES: [&str; 2] = ["case-study", "five-accounts"];
 
@@ -33,14 +35,23 @@ impl Audience {
     }
 }
 
-/// Every template of `example`, by artifact id.
+/// Every template of `example`, by artifact id (synthesized once per test run).
 fn templates(example: &str) -> Vec<(String, Value)> {
-    let assembly = fixtures::synth(example);
-    assembly
-        .stacks()
-        .iter()
-        .map(|s| (format!("{example}/{}", s.artifact_id), s.template.clone()))
-        .collect()
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Vec<(String, Value)>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache
+        .entry(example.to_owned())
+        .or_insert_with(|| {
+            fixtures::synth(example)
+                .stacks()
+                .iter()
+                .map(|s| (format!("{example}/{}", s.artifact_id), s.template.clone()))
+                .collect()
+        })
+        .clone()
 }
 
 fn resources(template: &Value) -> Vec<(&str, &Value)> {
