@@ -90,7 +90,11 @@ fn an_api_policy_over_api_gateways_limit_is_an_error() {
     let mut app = App::new();
     let err = central::build(&mut app, &org, &fixtures::runtime()).expect_err("too large");
     assert_eq!(err.code, codes::POLICY_TOO_LARGE);
-    assert!(err.message.contains("API `dpc-dependencies`"), "{}", err.message);
+    assert!(
+        err.message.contains("API `dpc-dependencies`"),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains("8192"), "{}", err.message);
 }
 
