@@ -1,5 +1,6 @@
-//! The diagnostic codes of dpc's AWS constructs and its central and account stacks
-//! (`DM0301`–`DM0339`; the pipeline constructs use `DM0340`–`DM0389`).
+//! The diagnostic codes of dpc's AWS constructs and its central and account stacks:
+//! `DM0301`–`DM0309` and `DM0320`–`DM0329` (the state machine and pipeline constructs use
+//! `DM0310`–`DM0319` and `DM0330` on).
 
 /// An IAM action would be granted on every resource (`*`) without being unscopable.
 pub const UNSCOPED_ACTION: &str = "DM0301";
@@ -22,8 +23,8 @@ pub const UNSCOPED_PERMISSION: &str = "DM0308";
 /// A name longer than AWS allows.
 pub const NAME_TOO_LONG: &str = "DM0309";
 /// An API definition is invalid (duplicate method, bad path).
-pub const INVALID_API: &str = "DM0310";
+pub const INVALID_API: &str = "DM0320";
 /// A DynamoDB table definition is invalid (keys, indexes).
-pub const INVALID_TABLE: &str = "DM0311";
+pub const INVALID_TABLE: &str = "DM0321";
 /// The platform has no user account, or the central stack cannot be built from it.
-pub const INVALID_PLATFORM: &str = "DM0312";
+pub const INVALID_PLATFORM: &str = "DM0322";
