@@ -219,7 +219,7 @@ impl Table {
     /// Adds the table under `scope/id`.
     ///
     /// # Errors
-    /// `DM0311` when a key attribute is used with two types or an index lacks a key.
+    /// `DM0321` when a key attribute is used with two types or an index lacks a key.
     pub fn new(scope: &mut Scope<'_>, id: &str, props: TableProps) -> Result<Table, Diagnostic> {
         let mut scope = scope.child(id)?;
         let path = scope.path();

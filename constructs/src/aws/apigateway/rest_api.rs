@@ -80,7 +80,7 @@ impl RestApi {
     /// Adds the API under `scope/id`.
     ///
     /// # Errors
-    /// `DM0310` for a path that does not start with `/`, an empty segment, or a method
+    /// `DM0320` for a path that does not start with `/`, an empty segment, or a method
     /// given twice.
     pub fn new(
         scope: &mut Scope<'_>,
