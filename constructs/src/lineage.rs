@@ -6,7 +6,7 @@
 //! single project names but the loaded organisation does not hold appear as nodes
 //! marked `external`, so the picture is never silently incomplete.
 
-use dpc_model::{Condition, PipelineId, Status};
+use dpc_model::{Condition, ConditionNode, Operator, PipelineId, Status};
 use dpc_schema::{Organisation, Pipeline, Trigger};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -229,6 +229,63 @@ impl Lineage {
                 .filter(|e| keep.contains(&e.parent) && keep.contains(&e.child))
                 .cloned()
                 .collect(),
+        }
+    }
+}
+
+impl Lineage {
+    /// What starts a pipeline, in a few words: `cron(0 3 * * ? *) UTC`, `manual`,
+    /// or its condition with `within`.
+    pub fn describe_trigger(&self, trigger: &LineageTrigger) -> String {
+        match trigger {
+            LineageTrigger::Manual => "manual".to_owned(),
+            LineageTrigger::Schedule { cron, timezone } => format!("cron({cron}) {timezone}"),
+            LineageTrigger::Cron { cron } => format!("cron({cron}) UTC"),
+            LineageTrigger::Executions { within, condition } => {
+                format!("{} within {within}", self.describe_condition(condition))
+            }
+            LineageTrigger::Unknown => "not loaded".to_owned(),
+        }
+    }
+
+    /// A condition in words, accounts by alias:
+    /// `listings@core-data SUCCEEDED and (a@x FAILED or b@y FAILED)`.
+    pub fn describe_condition(&self, condition: &Condition) -> String {
+        let words = |nodes: &[ConditionNode], joiner: &str| -> Option<String> {
+            if nodes.is_empty() {
+                return None;
+            }
+            let parts: Vec<String> = nodes
+                .iter()
+                .map(|n| match n {
+                    ConditionNode::Item(item) => {
+                        let account = self
+                            .accounts
+                            .iter()
+                            .find(|a| a.id == item.pipeline.account)
+                            .map_or(item.pipeline.account.as_str(), |a| a.alias.as_str());
+                        let statuses: Vec<&str> = item.status.iter().map(|s| s.as_str()).collect();
+                        format!("{}@{} {}", item.pipeline.name, account, statuses.join("|"))
+                    }
+                    ConditionNode::Group(g) => format!("({})", self.describe_condition(g)),
+                })
+                .collect();
+            Some(parts.join(joiner))
+        };
+        match (
+            words(&condition.all_of, " and "),
+            words(&condition.any_of, " or "),
+        ) {
+            (Some(a), Some(b)) => {
+                let op = match condition.operator {
+                    Operator::And => "and",
+                    Operator::Or => "or",
+                };
+                format!("({a}) {op} ({b})")
+            }
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => String::new(),
         }
     }
 }

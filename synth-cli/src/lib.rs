@@ -6,6 +6,7 @@
 //! Exit codes (SPEC, "Commands"): 0 done; 1 the input is wrong or missing; 2 the
 //! command was used wrongly.
 
+mod codes;
 mod commands;
 pub mod diff;
 mod output;

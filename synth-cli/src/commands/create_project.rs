@@ -1,6 +1,7 @@
 //! `dpc create-project -n NAME [--account ALIAS]`: a new project folder that
 //! validates as written.
 
+use crate::codes;
 use crate::output::print_diagnostics;
 use crate::{EXIT_INPUT, EXIT_OK, Io};
 use dpc_core::Diagnostic;
@@ -13,7 +14,10 @@ pub fn run(name: &str, account: Option<&str>, io: &mut Io<'_>) -> i32 {
     let cwd = match std::env::current_dir() {
         Ok(dir) => dir,
         Err(err) => {
-            let d = Diagnostic::error("DM0502", format!("cannot read the current folder: {err}"));
+            let d = Diagnostic::error(
+                codes::NO_CURRENT_DIR,
+                format!("cannot read the current folder: {err}"),
+            );
             print_diagnostics(io, &[d], false, "create the project");
             return EXIT_INPUT;
         }
@@ -55,16 +59,17 @@ fn find_platform_root(dir: &Path) -> Option<PathBuf> {
 pub fn create(base: &Path, name: &str, account: Option<&str>) -> Result<PathBuf, Vec<Diagnostic>> {
     if !is_valid_pipeline_name(name) {
         return Err(vec![
-            Diagnostic::error("DM0503", format!("`{name}` is not a valid pipeline name"))
-                .with_help(
-                    "use a lowercase letter, then up to 62 lowercase letters, digits or `-`",
-                ),
+            Diagnostic::error(
+                codes::INVALID_PROJECT_NAME,
+                format!("`{name}` is not a valid pipeline name"),
+            )
+            .with_help("use a lowercase letter, then up to 62 lowercase letters, digits or `-`"),
         ]);
     }
     let dir = base.join(name);
     if dir.exists() {
         return Err(vec![Diagnostic::error(
-            "DM0504",
+            codes::PROJECT_EXISTS,
             format!(
                 "`{}` already exists; dpc will not overwrite it",
                 dir.display()
@@ -74,7 +79,7 @@ pub fn create(base: &Path, name: &str, account: Option<&str>) -> Result<PathBuf,
     let Some(root) = find_platform_root(base) else {
         return Err(vec![
             Diagnostic::error(
-                "DM0505",
+                codes::NO_PLATFORM_FOR_PROJECT,
                 format!(
                     "no platform.yaml in `{}` or any folder above it",
                     base.display()
@@ -94,7 +99,7 @@ pub fn create(base: &Path, name: &str, account: Option<&str>) -> Result<PathBuf,
             let (org, _) = dpc_schema::load_organisation(&root).map_err(|mut errors| {
                 errors.push(
                     Diagnostic::error(
-                        "DM0505",
+                        codes::NO_PLATFORM_FOR_PROJECT,
                         "cannot pick an account for the new project from a platform with errors",
                     )
                     .with_help("fix the errors above, or name the account with `--account ALIAS`"),
@@ -105,7 +110,7 @@ pub fn create(base: &Path, name: &str, account: Option<&str>) -> Result<PathBuf,
                 Some(a) => a.alias.clone(),
                 None => {
                     return Err(vec![Diagnostic::error(
-                        "DM0507",
+                        codes::NO_ACCOUNT_FOR_PROJECT,
                         "platform.yaml lists no accounts to put the pipeline in",
                     )]);
                 }
@@ -143,7 +148,7 @@ pub fn create(base: &Path, name: &str, account: Option<&str>) -> Result<PathBuf,
     if let Err(err) = write_all() {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(vec![Diagnostic::error(
-            "DM0508",
+            codes::PROJECT_WRITE_FAILED,
             format!("cannot write `{}`: {err}", dir.display()),
         )]);
     }

@@ -1,10 +1,10 @@
 //! `dpc graph [PATH] [--format mermaid|dot|json] [--upstream|--downstream NAME@ACCOUNT]`.
 
+use crate::codes;
 use crate::output::print_diagnostics;
 use crate::{EXIT_INPUT, EXIT_OK, Io};
-use dpc_constructs::lineage::{Lineage, LineageNode, LineageTrigger};
+use dpc_constructs::lineage::{Lineage, LineageNode};
 use dpc_core::Diagnostic;
-use dpc_model::{Condition, ConditionNode, Operator};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -49,7 +49,7 @@ pub fn run(
                     .map(|n| format!("{}@{}", n.name, n.alias.as_deref().unwrap_or(&n.account)))
                     .collect();
                 let mut d = Diagnostic::error(
-                    "DM0501",
+                    codes::UNKNOWN_GRAPH_PIPELINE,
                     format!("no pipeline `{spec}` in `{}`", path.display()),
                 )
                 .with_note("write NAME@ACCOUNT, with the account's alias or 12-digit id");
@@ -95,58 +95,11 @@ fn clusters(lineage: &Lineage) -> Vec<(String, Vec<&LineageNode>)> {
 
 /// What starts a pipeline, in a few words: the second line of its node.
 fn trigger_label(lineage: &Lineage, node: &LineageNode) -> String {
-    let mut label = match &node.trigger {
-        LineageTrigger::Manual => "manual".to_string(),
-        LineageTrigger::Schedule { cron, timezone } => format!("cron({cron}) {timezone}"),
-        LineageTrigger::Cron { cron } => format!("cron({cron}) UTC"),
-        LineageTrigger::Executions { within, condition } => {
-            format!("{} within {within}", condition_text(lineage, condition))
-        }
-        LineageTrigger::Unknown => "not loaded".to_string(),
-    };
+    let mut label = lineage.describe_trigger(&node.trigger);
     if !node.enabled {
         label.push_str(" (disabled)");
     }
     label
-}
-
-/// A condition in words: `listings@core-data SUCCEEDED and (a@x FAILED or b@y FAILED)`.
-fn condition_text(lineage: &Lineage, condition: &Condition) -> String {
-    let part = |nodes: &[ConditionNode], joiner: &str| -> Option<String> {
-        if nodes.is_empty() {
-            return None;
-        }
-        let words: Vec<String> = nodes
-            .iter()
-            .map(|n| match n {
-                ConditionNode::Item(item) => {
-                    let account = lineage
-                        .accounts
-                        .iter()
-                        .find(|a| a.id == item.pipeline.account)
-                        .map_or(item.pipeline.account.as_str(), |a| a.alias.as_str());
-                    let statuses: Vec<&str> = item.status.iter().map(|s| s.as_str()).collect();
-                    format!("{}@{} {}", item.pipeline.name, account, statuses.join("|"))
-                }
-                ConditionNode::Group(g) => format!("({})", condition_text(lineage, g)),
-            })
-            .collect();
-        Some(words.join(joiner))
-    };
-    let all = part(&condition.all_of, " and ");
-    let any = part(&condition.any_of, " or ");
-    match (all, any) {
-        (Some(a), Some(b)) => {
-            let op = match condition.operator {
-                Operator::And => "and",
-                Operator::Or => "or",
-            };
-            format!("({a}) {op} ({b})")
-        }
-        (Some(a), None) => a,
-        (None, Some(b)) => b,
-        (None, None) => String::new(),
-    }
 }
 
 /// A Mermaid flowchart: accounts as subgraphs, edges labelled with statuses.

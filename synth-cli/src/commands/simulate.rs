@@ -1,5 +1,6 @@
 //! `dpc simulate PATH SCENARIO [--json]`: the central trigger logic, replayed.
 
+use crate::codes;
 use crate::output::print_diagnostics;
 use crate::{EXIT_INPUT, EXIT_OK, Io};
 use dpc_model::{PipelineId, Recorded, ScenarioEvent, Timeline, Timestamp, simulate};
@@ -34,7 +35,10 @@ pub fn run(path: &Path, scenario: &Path, json: bool, io: &mut Io<'_>) -> i32 {
         let time = match Timestamp::from_unix_seconds(e.at_unix) {
             Ok(time) => time,
             Err(err) => {
-                let d = dpc_core::Diagnostic::error("DM0509", format!("`{}`: {err}", e.at));
+                let d = dpc_core::Diagnostic::error(
+                    codes::SCENARIO_TIME_OUT_OF_RANGE,
+                    format!("`{}`: {err}", e.at),
+                );
                 print_diagnostics(io, &[d], false, &what);
                 return EXIT_INPUT;
             }

@@ -9,7 +9,7 @@
 //! so a chain hanging off a pipeline that stopped firing stops with it.
 
 use dpc_constructs::lineage::{Lineage, LineageNode, LineageTrigger, node_id};
-use dpc_model::{Condition, ConditionNode, Operator, Status};
+use dpc_model::{Condition, Status};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -411,55 +411,12 @@ fn fires(lineage: &Lineage) -> BTreeMap<String, bool> {
 }
 
 fn trigger_text(lineage: &Lineage, trigger: &LineageTrigger) -> String {
-    match trigger {
-        LineageTrigger::Manual => "manual".to_owned(),
-        LineageTrigger::Schedule { cron, timezone } => format!("cron({cron}) {timezone}"),
-        LineageTrigger::Cron { cron } => format!("cron({cron}) UTC"),
-        LineageTrigger::Executions { within, condition } => {
-            format!("{} within {within}", condition_text(lineage, condition))
-        }
-        LineageTrigger::Unknown => "not loaded".to_owned(),
-    }
+    lineage.describe_trigger(trigger)
 }
 
-/// A condition in words: `listings@core-data SUCCEEDED and searches@search SUCCEEDED`.
+/// A condition in words (see [`Lineage::describe_condition`]).
 pub fn condition_text(lineage: &Lineage, condition: &Condition) -> String {
-    let words = |nodes: &[ConditionNode], joiner: &str| -> Option<String> {
-        if nodes.is_empty() {
-            return None;
-        }
-        let parts: Vec<String> = nodes
-            .iter()
-            .map(|n| match n {
-                ConditionNode::Item(item) => {
-                    let account = lineage
-                        .accounts
-                        .iter()
-                        .find(|a| a.id == item.pipeline.account)
-                        .map_or(item.pipeline.account.as_str(), |a| a.alias.as_str());
-                    let statuses: Vec<&str> = item.status.iter().map(|s| s.as_str()).collect();
-                    format!("{}@{} {}", item.pipeline.name, account, statuses.join("|"))
-                }
-                ConditionNode::Group(g) => format!("({})", condition_text(lineage, g)),
-            })
-            .collect();
-        Some(parts.join(joiner))
-    };
-    match (
-        words(&condition.all_of, " and "),
-        words(&condition.any_of, " or "),
-    ) {
-        (Some(a), Some(b)) => {
-            let op = match condition.operator {
-                Operator::And => "and",
-                Operator::Or => "or",
-            };
-            format!("({a}) {op} ({b})")
-        }
-        (Some(a), None) => a,
-        (None, Some(b)) => b,
-        (None, None) => String::new(),
-    }
+    lineage.describe_condition(condition)
 }
 
 #[cfg(test)]
