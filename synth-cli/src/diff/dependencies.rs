@@ -423,7 +423,7 @@ pub fn condition_text(lineage: &Lineage, condition: &Condition) -> String {
 mod tests {
     use super::*;
     use dpc_constructs::lineage::{LineageAccount, LineageEdge};
-    use dpc_model::{ConditionItem, PipelineId};
+    use dpc_model::{ConditionItem, ConditionNode, Operator, PipelineId};
 
     fn accounts() -> Vec<LineageAccount> {
         ["core", "search", "rent"]
