@@ -344,8 +344,11 @@ fn a_duplicate_trigger_ends_at_once() {
         caught["ErrorEquals"],
         serde_json::json!(["DynamoDB.ConditionalCheckFailedException"])
     );
-    let end = &def["States"][caught["Next"].as_str().unwrap()];
+    let mark = &def["States"][caught["Next"].as_str().unwrap()];
+    assert_eq!(mark["Result"], serde_json::json!({"dpcDuplicate": true}));
+    let end = &def["States"][mark["Next"].as_str().unwrap()];
     assert_eq!(end["Type"], "Succeed");
+    assert_eq!(mark["Next"], "Duplicate trigger: already started");
     // The claim comes before anything that costs money.
     let first_task = def["States"]["Trigger event?"]["Choices"][0]["Next"]
         .as_str()

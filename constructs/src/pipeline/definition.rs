@@ -51,6 +51,10 @@ use dpc_model::Duration;
 use dpc_schema::{Pipeline, Step};
 use serde_json::{Map, Value, json};
 
+/// The key of a duplicate execution's output, `{"dpcDuplicate": true}`: its status
+/// events carry that output, so the trigger manager can ignore them.
+pub const DUPLICATE_OUTPUT_KEY: &str = "dpcDuplicate";
+
 /// How much longer than the run's timeout the state machine's own timeout is: time to
 /// stop the cluster and report after the in-flow deadline.
 pub const TIMEOUT_GRACE_SECONDS: u64 = 600;
@@ -85,6 +89,8 @@ pub mod states {
     pub const CLAIM_EVENT: &str = "Claim trigger event";
     /// Claims the execution.
     pub const CLAIM_EXECUTION: &str = "Claim execution";
+    /// Marks a duplicate execution's output.
+    pub const MARK_DUPLICATE: &str = "Mark as duplicate";
     /// Where a duplicate delivery ends.
     pub const DUPLICATE: &str = "Duplicate trigger: already started";
     /// Decides where the run's date comes from.
@@ -343,7 +349,7 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
         task.catch = vec![Catcher {
             error_equals: vec![error_names::CLAIM_TAKEN.into()],
             result_path: None,
-            next: states::DUPLICATE.into(),
+            next: states::MARK_DUPLICATE.into(),
         }];
         task
     };
@@ -376,6 +382,17 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
         put(execution_key, "Manual and scheduled starts claim their own execution, so every run takes the same path"),
         true,
     )?;
+    // The duplicate's own status events (RUNNING, SUCCEEDED) still reach the central
+    // bus; its output says what it was, so the trigger manager can tell it from a run.
+    let mark = Pass {
+        comment: Some("The execution's output says it was a duplicate and ran nothing".into()),
+        result: Some(json!({ DUPLICATE_OUTPUT_KEY: true })),
+        parameters: None,
+        result_path: None,
+        assign: None,
+        transition: Transition::Next(states::DUPLICATE.into()),
+    };
+    chain.add(states::MARK_DUPLICATE, mark, false)?;
     chain.add(
         states::DUPLICATE,
         Succeed {
