@@ -19,9 +19,11 @@
 //!   local disks and EBS with the account's key; in transit needs user certificates, see
 //!   [`crate::aws::emr::SecurityConfiguration`]).
 //! * **Lambdas** pipeline stacks wire to by name: `dpc-execution-tracker`,
-//!   `dpc-slack-caller`, `dpc-cleanup`, `dpc-registration`. Each event-driven one has ONE
-//!   permission for EventBridge rules named `dpc-*` of this account (never one per
-//!   pipeline: a function policy is capped at 20 KB). The registration function is a
+//!   `dpc-slack-caller`, `dpc-cleanup`, `dpc-registration`. Each has ONE permission per
+//!   service that invokes it, with a wildcard source ARN covering every pipeline of the
+//!   account (never one per pipeline: a function policy is capped at 20 KB): the tracker
+//!   for rules `dpc-*` and the state machines' log groups, the Slack caller for topics
+//!   `dpc-*`, the cleanup function for rules `dpc-*`. The registration function is a
 //!   custom-resource provider: CloudFormation invokes it with the deploying role's
 //!   credentials, so it needs no resource policy.
 //! * **The claims table** `dpc-trigger-claims`: each pipeline's first state writes its trigger id
@@ -40,8 +42,10 @@
 //! **Deleting the stack.** EMR adds rules to its managed security groups that refer to the
 //! other groups, which would make their deletion fail. The custom resource
 //! `EmrSecurityGroupRules` (type [`EMR_SECURITY_GROUPS_RESOURCE`], provider
-//! `dpc-cleanup`) is deleted before the groups and revokes every rule of the three groups
-//! first. Clusters still running must be terminated before the stack is deleted.
+//! `dpc-cleanup`, which may revoke the rules of exactly these groups) is deleted before
+//! the groups: its provider's job on `Delete` is to revoke every rule of the three groups.
+//! Until the runtime does (it answers without revoking today), delete the EMR-added rules
+//! by hand when a group's deletion fails; and terminate running clusters first.
 //!
 //! Every role gets platform.yaml's permissions boundary when one is set.
 
@@ -593,15 +597,16 @@ fn lambdas(
         ctx,
         DpcFunction {
             role: LambdaRole::ExecutionTracker,
-            description: "Claims each trigger id once and reports the status of this account's pipeline runs",
+            description: "Turns status changes and step events of this account's pipelines into notifications on their topics, each once",
             environment: vec![("CLAIMS_TABLE", claims.name())],
             policy: PolicyDocument::with([
-                // Claim trigger ids (conditional writes) and release them.
+                // Deduplicate the notifications it sends (conditional writes).
                 claims.read_write_statement(),
-                // Report a run's status to the default bus, from where it is exported.
-                Statement::allow(["events:PutEvents"]).on([Expr::sub(
-                    "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default",
-                )]),
+                // Notify each pipeline's targets through its topic `dpc-<name>-alerts`.
+                Statement::allow(["sns:Publish"]).on([Expr::sub(format!(
+                    "arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{}-*",
+                    naming::PREFIX
+                ))]),
             ]),
             dead_letter_queue: Some(dead_letters.arn()),
             async_retries: Some(2),
@@ -616,7 +621,13 @@ fn lambdas(
         DpcFunction {
             role: LambdaRole::SlackCaller,
             description: "Sends this account's pipeline notifications to the central Slack API",
-            environment: vec![("SLACK_API_URL", urls.slack_api_url.clone())],
+            environment: vec![
+                ("SLACK_API_URL", urls.slack_api_url.clone()),
+                (
+                    "CENTRAL_API_REGION",
+                    Expr::from(org.platform.central.region.as_str()),
+                ),
+            ],
             policy: PolicyDocument::with([Statement::allow(["execute-api:Invoke"])
                 .on([central::central_api_arn(org, "POST", "/messages")])]),
             dead_letter_queue: Some(dead_letters.arn()),
@@ -675,6 +686,10 @@ fn lambdas(
             environment: vec![
                 ("DEPENDENCY_API_URL", urls.dependency_api_url.clone()),
                 ("SLACK_API_URL", urls.slack_api_url.clone()),
+                (
+                    "CENTRAL_API_REGION",
+                    Expr::from(org.platform.central.region.as_str()),
+                ),
             ],
             policy: PolicyDocument::with([Statement::allow(["execute-api:Invoke"]).on([
                 central::central_api_arn(org, "GET", "/dependencies/*"),
@@ -690,23 +705,54 @@ fn lambdas(
         },
     )?;
 
-    // One permission per event-driven function, for every dpc rule of this account.
-    let dpc_rules = Expr::sub(format!(
-        "arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{}-*",
-        naming::PREFIX
-    ));
-    for (id, function) in [
-        ("ExecutionTrackerInvoke", &tracker),
-        ("SlackCallerInvoke", &slack),
-        ("CleanupInvoke", &cleanup),
+    // One permission per function and invoking service, for every dpc source of this
+    // account (never one per pipeline: a function policy is capped at 20 KB).
+    let local = |service: &str, resource: &str| {
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    };
+    let prefix = naming::PREFIX;
+    for (id, function, service, source_arn) in [
+        // Each pipeline's status rule `dpc-<name>-status`.
+        (
+            "ExecutionTrackerInvoke",
+            &tracker,
+            "events.amazonaws.com",
+            local("events", &format!("rule/{prefix}-*")),
+        ),
+        // The step events of FULL_EXECUTION pipelines, from their state machines' logs.
+        (
+            "ExecutionTrackerLogsInvoke",
+            &tracker,
+            "logs.amazonaws.com",
+            local(
+                "logs",
+                &format!("log-group:/aws/vendedlogs/states/{prefix}-*"),
+            ),
+        ),
+        // Each pipeline's alert topic `dpc-<name>-alerts`.
+        (
+            "SlackCallerInvoke",
+            &slack,
+            "sns.amazonaws.com",
+            local("sns", &format!("{prefix}-*")),
+        ),
+        // `dpc-cleanup-clusters`, and any rule a pipeline stack adds.
+        (
+            "CleanupInvoke",
+            &cleanup,
+            "events.amazonaws.com",
+            local("events", &format!("rule/{prefix}-*")),
+        ),
     ] {
         Permission::new(
             scope,
             id,
             PermissionProps {
                 function: function.arn(),
-                service: "events.amazonaws.com".to_owned(),
-                source_arn: dpc_rules.clone(),
+                service: service.to_owned(),
+                source_arn,
                 source_account: Some(Expr::Pseudo(Pseudo::AccountId)),
             },
         )?;

@@ -320,32 +320,70 @@ fn dpc_lambdas_run_the_runtime_bundle_by_handler() {
 }
 
 #[test]
-fn event_driven_lambdas_have_one_permission_for_every_dpc_rule() {
+fn lambdas_have_one_permission_per_invoking_service_for_every_pipeline() {
     let t = account_template("case-study", "core-data");
-    let permissions = resources_of(&t, "AWS::Lambda::Permission");
+    let function_ids: Vec<(String, String)> = resources_of(&t, "AWS::Lambda::Function")
+        .into_iter()
+        .map(|(id, f)| {
+            (
+                id.to_owned(),
+                f["Properties"]["FunctionName"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let mut granted: Vec<(String, String, Value)> = resources_of(&t, "AWS::Lambda::Permission")
+        .into_iter()
+        .map(|(_, permission)| {
+            let p = &permission["Properties"];
+            assert_eq!(p["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
+            let id = p["FunctionName"]["Fn::GetAtt"][0].as_str().unwrap_or("");
+            let name = function_ids
+                .iter()
+                .find(|(fid, _)| fid == id)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default();
+            (
+                name,
+                p["Principal"].as_str().unwrap_or("").to_owned(),
+                p["SourceArn"].clone(),
+            )
+        })
+        .collect();
+    granted.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let arn = |service: &str, resource: &str| {
+        sub(&format!(
+            "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        ))
+    };
     assert_eq!(
-        permissions.len(),
-        3,
-        "tracker, Slack caller and cleanup; never one per pipeline"
+        granted,
+        [
+            (
+                "dpc-cleanup".to_owned(),
+                "events.amazonaws.com".to_owned(),
+                arn("events", "rule/dpc-*")
+            ),
+            (
+                "dpc-execution-tracker".to_owned(),
+                "events.amazonaws.com".to_owned(),
+                arn("events", "rule/dpc-*")
+            ),
+            (
+                "dpc-execution-tracker".to_owned(),
+                "logs.amazonaws.com".to_owned(),
+                arn("logs", "log-group:/aws/vendedlogs/states/dpc-*")
+            ),
+            (
+                "dpc-slack-caller".to_owned(),
+                "sns.amazonaws.com".to_owned(),
+                arn("sns", "dpc-*")
+            ),
+        ],
+        "never one per pipeline; the registration provider is called by CloudFormation with the deployer's credentials"
     );
-    let mut functions = Vec::new();
-    for (_, permission) in &permissions {
-        let p = &permission["Properties"];
-        assert_eq!(p["Principal"], "events.amazonaws.com");
-        assert_eq!(
-            p["SourceArn"],
-            sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/dpc-*")
-        );
-        assert_eq!(p["SourceAccount"], json!({"Ref": "AWS::AccountId"}));
-        functions.push(
-            p["FunctionName"]["Fn::GetAtt"][0]
-                .as_str()
-                .unwrap_or("")
-                .to_owned(),
-        );
-    }
-    functions.dedup();
-    assert_eq!(functions.len(), 3);
     let cleanup = find(&t, "AWS::Events::Rule", "Name", &json!(names::CLEANUP_RULE));
     assert_eq!(
         cleanup["Properties"]["EventPattern"]["detail"]["status"],
