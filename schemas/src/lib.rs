@@ -15,8 +15,11 @@
 //!   from these types).
 //! * [`resolved`]: the checked organisation dpc builds from ([`Organisation`]).
 //! * [`steps`]: step kinds, an open set ([`StepRegistry`]).
+//! * [`code`]: pipelines built in code, loaded and checked as files are
+//!   ([`CodePipeline`], [`check_pipeline`]).
 //! * [`codes`]: every diagnostic code this crate emits.
 
+pub mod code;
 pub mod codes;
 pub mod model;
 pub mod resolved;
@@ -33,6 +36,7 @@ mod source;
 mod tree;
 mod validate;
 
+pub use code::{CodePipeline, check_pipeline};
 pub use discover::SKIPPED_DIRS;
 pub use dpc_core::diagnostic::{Diagnostic, Location, Severity, Sources, render_json};
 pub use organisation::{LoadOptions, load_organisation_with_options};
@@ -62,7 +66,7 @@ pub fn load_organisation_with(
     path: &Path,
     registry: &StepRegistry,
 ) -> Result<(Organisation, Vec<Diagnostic>), Vec<Diagnostic>> {
-    organisation::load(path, registry, &[])
+    organisation::load(path, registry, &[], &[])
 }
 
 /// Renders diagnostics for people, like rustc: each with its file, line and column, the

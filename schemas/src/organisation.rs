@@ -3,6 +3,7 @@
 //! every file is collected before anything is returned.
 
 use crate::check::{FileCheck, at, graph, pipeline as pipeline_check, platform as platform_check};
+use crate::code::CodePipeline;
 use crate::codes;
 use crate::discover::{Layout, discover};
 use crate::load::{Limits, parse, read_text};
@@ -26,6 +27,9 @@ pub struct LoadOptions {
     /// Folders not searched for projects, e.g. the synth output folder (`-o DIR`).
     /// Hidden folders, `cdk.out`, `target` and `node_modules` are always skipped.
     pub exclude: Vec<PathBuf>,
+    /// Pipelines built in code, loaded with the files found (after them, in this
+    /// order) and checked exactly as they are: see [`crate::code`].
+    pub pipelines: Vec<CodePipeline>,
 }
 
 /// A file read, parsed and checked against its schema: its tree, its JSON and, when the
@@ -55,15 +59,33 @@ pub(crate) fn read_checked<T: DeserializeOwned>(
         partial: false,
         poisoned: Vec::new(),
     };
-    let limits = Limits::default();
-    let text = match read_text(path, display, limits) {
+    let text = match read_text(path, display, Limits::default()) {
         Ok(text) => text,
         Err(d) => {
             diagnostics.push(d);
             return nothing;
         }
     };
-    let parsed = parse(&text.text, display, limits);
+    check_text(&text.text, path, display, validator, diagnostics)
+}
+
+/// [`read_checked`] for a text already in memory (a pipeline built in code).
+pub(crate) fn check_text<T: DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    display: &str,
+    validator: &SchemaValidator,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Checked<T> {
+    let nothing = Checked {
+        source: None,
+        value: None,
+        typed: None,
+        partial: false,
+        poisoned: Vec::new(),
+    };
+    let limits = Limits::default();
+    let parsed = parse(text, display, limits);
     let parse_failed = parsed
         .diagnostics
         .iter()
@@ -164,13 +186,19 @@ pub fn load_organisation_with_options(
     path: &Path,
     options: &LoadOptions,
 ) -> Result<(Organisation, Vec<Diagnostic>), Vec<Diagnostic>> {
-    load(path, &options.registry, &options.exclude)
+    load(
+        path,
+        &options.registry,
+        &options.exclude,
+        &options.pipelines,
+    )
 }
 
 pub(crate) fn load(
     path: &Path,
     registry: &StepRegistry,
     exclude: &[PathBuf],
+    code: &[CodePipeline],
 ) -> Result<(Organisation, Vec<Diagnostic>), Vec<Diagnostic>> {
     let layout = discover(path, exclude).map_err(|d| vec![d])?;
     let platform_validator = validator(SchemaKind::Platform, registry)?;
@@ -206,7 +234,7 @@ pub(crate) fn load(
         .clone()
         .unwrap_or_else(|| placeholder_platform(&platform_path));
 
-    if pipeline_paths.is_empty() && scope == LoadScope::Organisation {
+    if pipeline_paths.is_empty() && code.is_empty() && scope == LoadScope::Organisation {
         diagnostics.push(
             Diagnostic::warning(
                 codes::NO_PIPELINES,
@@ -219,17 +247,36 @@ pub(crate) fn load(
         );
     }
 
+    // Pipelines built in code come after the files, as if found last.
+    let mut pipeline_paths = pipeline_paths;
+    let files = pipeline_paths.len();
+    pipeline_paths.extend(
+        code.iter()
+            .map(|c| (PathBuf::from(c.display()), c.display())),
+    );
     let mut loaded = Vec::new();
-    for (path, display) in &pipeline_paths {
-        let checked: Checked<PipelineFile> =
-            read_checked(path, display, &pipeline_validator, &mut diagnostics);
+    for (i, (path, display)) in pipeline_paths.iter().enumerate() {
+        let built = i.checked_sub(files).and_then(|j| code.get(j));
+        let checked: Checked<PipelineFile> = match built {
+            Some(c) => check_text(
+                &c.to_yaml(),
+                path,
+                display,
+                &pipeline_validator,
+                &mut diagnostics,
+            ),
+            None => read_checked(path, display, &pipeline_validator, &mut diagnostics),
+        };
         let ident = checked.value.as_ref().and_then(|v| {
             let name = v.get("name")?.as_str()?;
             let account = v.get("account")?.as_str()?;
             let id = platform_for_checks.account(account)?.id.clone();
             Some((id, name.to_string()))
         });
-        let project_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let project_dir = match built {
+            Some(c) => c.project_dir.clone(),
+            None => path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        };
         let resolved = match (&checked.source, &checked.typed) {
             (Some(source), Some(file)) => {
                 let mut cx = FileCheck::new(source, &checked.poisoned);
@@ -266,6 +313,14 @@ pub(crate) fn load(
 
     sort(&mut diagnostics, &platform_display, &pipeline_paths);
     diagnostics.dedup();
+    for c in code {
+        let (display, note) = (c.display(), c.note());
+        for d in &mut diagnostics {
+            if d.location.as_ref().is_some_and(|l| l.file == display) {
+                d.notes.push(note.clone());
+            }
+        }
+    }
     let failed = diagnostics.iter().any(Diagnostic::is_error);
     match platform {
         Some(platform) if !failed => Ok((

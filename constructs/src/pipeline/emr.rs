@@ -4,6 +4,7 @@
 use super::macros;
 use super::payload::{self, PayloadError};
 use super::setup::{self, AccountSetup};
+use crate::aws::iam::Statement;
 use crate::stepfunctions::intrinsic::{Template, put_array};
 use dpc_core::Diagnostic;
 use dpc_schema::{
@@ -48,7 +49,87 @@ pub struct HadoopJarStep {
     pub args: Vec<String>,
 }
 
-/// Turns steps of a kind a library registered (`StepConfig::Custom`) into EMR steps.
+impl HadoopJarStep {
+    /// `command-runner.jar` running `args` (the first is the program, e.g. `hive-script`).
+    pub fn command_runner<I, S>(args: I) -> HadoopJarStep
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        HadoopJarStep {
+            jar: "command-runner.jar".to_owned(),
+            main_class: None,
+            args: args.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One step of a kind a library added, as its renderer sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct StepInput<'a> {
+    /// The step (name, dependencies, timeout, retries).
+    pub step: &'a Step,
+    /// Its own fields, as the step kind checked them.
+    pub fields: &'a Map<String, Value>,
+    /// The pipeline it belongs to.
+    pub pipeline: &'a Pipeline,
+    /// Where every script runs from (see [`ScriptUrls`]).
+    pub script_urls: &'a ScriptUrls,
+}
+
+impl StepInput<'_> {
+    /// The S3 URL of a script written as `written` in the step's fields: an `s3://` URL as
+    /// is, a local path as the URL of the asset it was shipped as.
+    ///
+    /// # Errors
+    /// A local path the step's renderer did not list in [`EmrStepRenderer::scripts`], so
+    /// it was never shipped.
+    pub fn script_url(&self, written: &str) -> Result<String, Diagnostic> {
+        if written.starts_with("s3://") {
+            return Ok(written.to_owned());
+        }
+        self.script_urls.get(written).cloned().ok_or_else(|| {
+            Diagnostic::error(
+                UNRENDERABLE,
+                format!(
+                    "step `{}` of pipeline `{}` runs `{written}`, which was not shipped with the deployment",
+                    self.step.name, self.pipeline.name
+                ),
+            )
+            .with_help(format!(
+                "list `{written}` in the `scripts` of step type `{}`",
+                self.step.type_name
+            ))
+        })
+    }
+
+    /// The field `name` as text, when it is one.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(Value::as_str)
+    }
+}
+
+/// IAM statements a step needs beyond what dpc grants every pipeline, by role.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepPermissions {
+    /// For the EMR instance role: what the step's job touches while it runs on the
+    /// cluster (its script, its data beyond the pipeline's `access`).
+    pub cluster: Vec<Statement>,
+    /// For the state machine's role: the APIs its task calls beyond running an EMR step.
+    pub state_machine: Vec<Statement>,
+}
+
+impl StepPermissions {
+    /// Whether no statement is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.cluster.is_empty() && self.state_machine.is_empty()
+    }
+}
+
+/// The construct side of a step kind a library registered (`StepConfig::Custom`): the
+/// EMR step it runs, the scripts it ships and the permissions it needs. Implement
+/// [`crate::steps::StepType`] rather than this: it adds the language side (schema and
+/// checks) and registers both halves with one call.
 pub trait EmrStepRenderer: Send + Sync {
     /// The `type` it renders.
     fn type_name(&self) -> &str;
@@ -57,12 +138,22 @@ pub trait EmrStepRenderer: Send + Sync {
     ///
     /// # Errors
     /// Why the step cannot run on EMR.
-    fn render(
-        &self,
-        step: &Step,
-        fields: &Map<String, Value>,
-        pipeline: &Pipeline,
-    ) -> Result<HadoopJarStep, Diagnostic>;
+    fn render(&self, input: &StepInput<'_>) -> Result<HadoopJarStep, Diagnostic>;
+
+    /// The scripts the step runs, as written in its fields: local paths (relative to the
+    /// project folder) are shipped with the deployment as assets, which the cluster may
+    /// read; `s3://` URLs are left alone.
+    fn scripts(&self, _step: &Step, _fields: &Map<String, Value>) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The IAM statements the step needs beyond dpc's own.
+    ///
+    /// # Errors
+    /// Why the permissions cannot be given.
+    fn permissions(&self, _input: &StepInput<'_>) -> Result<StepPermissions, Diagnostic> {
+        Ok(StepPermissions::default())
+    }
 }
 
 /// The S3 location of every script, by the path written in pipeline.yaml: local files
@@ -126,20 +217,14 @@ pub fn step_request(
             2,
         ),
         StepConfig::Custom { type_name, fields } => {
-            let renderer = renderers
-                .iter()
-                .find(|r| r.type_name() == type_name)
-                .ok_or_else(|| {
-                    Diagnostic::error(
-                        UNRENDERABLE,
-                        format!(
-                            "step `{}` of pipeline `{}` has type `{type_name}`, which no EMR step renderer handles",
-                            step.name, pipeline.name
-                        ),
-                    )
-                    .with_help("register an `EmrStepRenderer` for this type in the build context")
-                })?;
-            (renderer.render(step, fields, pipeline)?, 0)
+            let renderer = renderer_for(step, type_name, pipeline, renderers)?;
+            let input = StepInput {
+                step,
+                fields,
+                pipeline,
+                script_urls: urls,
+            };
+            (renderer.render(&input)?, 0)
         }
     };
     let (jar_step, literal_args) = jar_step;
@@ -173,6 +258,108 @@ pub fn step_request(
         "ActionOnFailure": "CONTINUE",
         "HadoopJarStep": Value::Object(hadoop),
     }))
+}
+
+fn renderer_for<'r>(
+    step: &Step,
+    type_name: &str,
+    pipeline: &Pipeline,
+    renderers: &'r [Box<dyn EmrStepRenderer>],
+) -> Result<&'r dyn EmrStepRenderer, Diagnostic> {
+    renderers
+        .iter()
+        .find(|r| r.type_name() == type_name)
+        .map(Box::as_ref)
+        .ok_or_else(|| {
+            Diagnostic::error(
+                UNRENDERABLE,
+                format!(
+                    "step `{}` of pipeline `{}` has type `{type_name}`, which no EMR step renderer handles",
+                    step.name, pipeline.name
+                ),
+            )
+            .with_help("register the step type (`dpc_constructs::steps::StepTypes::register`) when building the app")
+        })
+}
+
+/// The local scripts the pipeline's steps of library kinds run, as `(path as written,
+/// file on disk)`, in step order: they are shipped like Spark scripts.
+///
+/// # Errors
+/// A step of a kind no renderer handles.
+pub fn custom_step_scripts(
+    pipeline: &Pipeline,
+    renderers: &[Box<dyn EmrStepRenderer>],
+) -> Result<Vec<(String, std::path::PathBuf)>, Diagnostic> {
+    let mut out = Vec::new();
+    for step in &pipeline.steps {
+        if let StepConfig::Custom { type_name, fields } = &step.config {
+            let renderer = renderer_for(step, type_name, pipeline, renderers)?;
+            for written in renderer.scripts(step, fields) {
+                if let Script::Local { relative, path } =
+                    Script::from_written(&written, &pipeline.source_dir)
+                {
+                    out.push((relative, path));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What the pipeline's steps of library kinds need from IAM, every statement given a
+/// `Sid` unique in its role's policy: `Step<StepName><Sid or number>`.
+///
+/// # Errors
+/// A step of a kind no renderer handles, or a renderer's own error.
+pub fn custom_step_permissions(
+    pipeline: &Pipeline,
+    urls: &ScriptUrls,
+    renderers: &[Box<dyn EmrStepRenderer>],
+) -> Result<StepPermissions, Diagnostic> {
+    let mut all = StepPermissions::default();
+    for step in &pipeline.steps {
+        let StepConfig::Custom { type_name, fields } = &step.config else {
+            continue;
+        };
+        let renderer = renderer_for(step, type_name, pipeline, renderers)?;
+        let input = StepInput {
+            step,
+            fields,
+            pipeline,
+            script_urls: urls,
+        };
+        let asked = renderer.permissions(&input)?;
+        let prefix: String = std::iter::once("Step".to_owned())
+            .chain(step.name.split('-').map(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            }))
+            .collect();
+        let named = |statements: Vec<Statement>| -> Vec<Statement> {
+            statements
+                .into_iter()
+                .enumerate()
+                .map(|(i, mut s)| {
+                    let own: String = s
+                        .sid
+                        .take()
+                        .unwrap_or_else(|| (i + 1).to_string())
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .collect();
+                    s.sid = Some(format!("{prefix}{own}"));
+                    s
+                })
+                .collect()
+        };
+        all.cluster.extend(named(asked.cluster));
+        all.state_machine.extend(named(asked.state_machine));
+    }
+    Ok(all)
 }
 
 /// The request of `createCluster.sync`.

@@ -126,6 +126,8 @@ pub fn build(
             local_scripts.push((relative.clone(), path.clone()));
         }
     }
+    // Steps of kinds a library added ship theirs the same way.
+    local_scripts.extend(emr::custom_step_scripts(pipeline, ctx.step_renderers).map_err(one)?);
     for action in &pipeline.cluster.bootstrap_actions {
         if let Script::Local { relative, path } = &action.script {
             local_scripts.push((relative.clone(), path.clone()));
@@ -175,7 +177,12 @@ pub fn build(
         ));
     }
 
-    // The cluster's role: exactly `access`, plus what the cluster needs.
+    // The cluster's role: exactly `access`, plus what the cluster and the steps need.
+    let step_permissions =
+        emr::custom_step_permissions(pipeline, &urls, ctx.step_renderers).map_err(one)?;
+    let mut cluster_policy =
+        iam::instance_role_policy(pipeline, &setup, &script_objects, hive_secret);
+    cluster_policy.statements.extend(step_permissions.cluster);
     let permissions_boundary = ctx.platform.permissions_boundary.clone();
     let cluster_role = Role::new(
         &mut scope,
@@ -185,7 +192,7 @@ pub fn build(
                 "EMR instance role of pipeline {}: the pipeline's access and what its cluster needs",
                 pipeline.name
             )),
-            policy: iam::instance_role_policy(pipeline, &setup, &script_objects, hive_secret),
+            policy: cluster_policy,
             permissions_boundary: permissions_boundary.clone(),
             trust_conditions: Default::default(),
             ..RoleProps::assumed_by(Principal::service("ec2.amazonaws.com"))
@@ -204,7 +211,12 @@ pub fn build(
                 pipeline.name
             )),
             trust_conditions: iam::same_account(&pipeline.account.id),
-            policy: iam::state_machine_policy(pipeline, &setup, cluster_role.arn()).map_err(one)?,
+            policy: {
+                let mut policy =
+                    iam::state_machine_policy(pipeline, &setup, cluster_role.arn()).map_err(one)?;
+                policy.statements.extend(step_permissions.state_machine);
+                policy
+            },
             permissions_boundary: permissions_boundary.clone(),
             ..RoleProps::assumed_by(Principal::service("states.amazonaws.com"))
         },
