@@ -88,7 +88,10 @@ fn listings_runs_at_three_utc_on_the_default_bus() {
         targets[0]["DeadLetterConfig"]["Arn"],
         "{{resolve:ssm:/dpc/dead-letter-queue-arn}}"
     );
-    assert_eq!(targets[0]["RetryPolicy"]["MaximumEventAgeInSeconds"], 86_400);
+    assert_eq!(
+        targets[0]["RetryPolicy"]["MaximumEventAgeInSeconds"],
+        86_400
+    );
 }
 
 #[test]

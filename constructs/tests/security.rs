@@ -35,9 +35,12 @@ impl Audience {
     }
 }
 
+/// Templates by `<example>/<artifact id>`.
+type Templates = Vec<(String, Value)>;
+
 /// Every template of `example`, by artifact id (synthesized once per test run).
-fn templates(example: &str) -> Vec<(String, Value)> {
-    static CACHE: OnceLock<Mutex<BTreeMap<String, Vec<(String, Value)>>>> = OnceLock::new();
+fn templates(example: &str) -> Templates {
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Templates>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache
         .lock()

@@ -5,82 +5,13 @@
 use super::pattern::{self, TriggerPattern};
 use crate::account::params;
 use crate::aws::events::{CfnRuleTarget, Rule, RuleProps};
-use dpc_core::{CfnResource, Diagnostic, Expr, ResourceRef, Scope, Severity, dynamic_ref};
+use crate::aws::scheduler::{CfnSchedule, FlexibleTimeWindow, ScheduleRetryPolicy, ScheduleTarget};
+use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, Severity, dynamic_ref};
 use dpc_model::naming::{self, NameKind};
 use dpc_schema::{Pipeline, Schedule, Trigger};
-use serde::Serialize;
 
 /// Diagnostic code: the trigger rule matches pipeline and account only.
 pub const PATTERN_WITHOUT_STATUSES: &str = "DM0313";
-
-// NOTE for `aws/`: `AWS::Scheduler::Schedule` belongs in `aws/scheduler.rs`; it is kept
-// here until that module exists.
-/// `AWS::Scheduler::Schedule`.
-/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-scheduler-schedule.html>
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CfnSchedule {
-    /// `Name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<Expr>,
-    /// `Description`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<Expr>,
-    /// `ScheduleExpression`: `cron(...)`, `rate(...)` or `at(...)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule_expression: Option<Expr>,
-    /// `ScheduleExpressionTimezone`: an IANA time zone.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule_expression_timezone: Option<Expr>,
-    /// `FlexibleTimeWindow`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub flexible_time_window: Option<FlexibleTimeWindow>,
-    /// `State`: `ENABLED` or `DISABLED`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<Expr>,
-    /// `Target`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<ScheduleTarget>,
-}
-
-impl CfnResource for CfnSchedule {
-    const TYPE: &'static str = "AWS::Scheduler::Schedule";
-}
-
-/// `AWS::Scheduler::Schedule.FlexibleTimeWindow`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct FlexibleTimeWindow {
-    /// `Mode`: `OFF` runs exactly on time.
-    pub mode: String,
-}
-
-/// `AWS::Scheduler::Schedule.Target`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ScheduleTarget {
-    /// `Arn`: the state machine.
-    pub arn: Expr,
-    /// `RoleArn`: the role Scheduler assumes.
-    pub role_arn: Expr,
-    /// `Input`: the execution's input (context attributes such as
-    /// `<aws.scheduler.scheduled-time>` are filled in).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input: Option<Expr>,
-    /// `RetryPolicy`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_policy: Option<ScheduleRetryPolicy>,
-}
-
-/// `AWS::Scheduler::Schedule.RetryPolicy`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ScheduleRetryPolicy {
-    /// `MaximumEventAgeInSeconds`.
-    pub maximum_event_age_in_seconds: u32,
-    /// `MaximumRetryAttempts`.
-    pub maximum_retry_attempts: u32,
-}
 
 /// What the trigger resources were made of, for tests and the report.
 #[derive(Clone, Debug, Default)]
