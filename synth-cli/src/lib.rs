@@ -36,7 +36,12 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// dpc — data pipeline constructs: compiles pipeline.yaml files into CloudFormation.
 #[derive(Debug, Parser)]
-#[command(name = "dpc", version, about, propagate_version = true)]
+#[command(
+    name = "dpc",
+    version,
+    about = "dpc (data pipeline constructs): compiles pipeline.yaml files into CloudFormation",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
