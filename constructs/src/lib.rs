@@ -5,8 +5,11 @@
 pub mod account;
 pub mod app;
 pub mod aws;
+pub mod builder;
 pub mod central;
 pub mod lineage;
 pub mod pipeline;
+pub mod prelude;
 pub mod security;
 pub mod stepfunctions;
+pub mod steps;
