@@ -81,7 +81,10 @@ pub mod names {
     /// The account's KMS key alias (`alias/dpc`).
     pub const KEY_ALIAS: &str = "dpc";
     /// The dead-letter queue of the account's dpc rules (pipeline stacks may use it too:
-    /// its policy accepts rules named `dpc-*`).
+    /// its policy accepts rules named `dpc-*`). Pipelines' EventBridge Scheduler schedules
+    /// send to it with their own roles, which their pipeline stacks grant
+    /// `sqs:SendMessage` on it: Scheduler does not deliver dead letters as a service
+    /// principal, so the queue policy needs no statement for it.
     pub const DEAD_LETTER_QUEUE: &str = "dpc-dead-letters";
     /// The claims table: partition `triggerId` (the trigger event's id), `expiresAt` TTL.
     pub const CLAIMS_TABLE: &str = "dpc-trigger-claims";

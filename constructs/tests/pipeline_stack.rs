@@ -117,6 +117,68 @@ fn time_zoned_schedules_use_eventbridge_scheduler() {
             .contains("<aws.scheduler.scheduled-time>")
     );
     assert!(resources_of(diamond, "AWS::Events::Rule").is_empty());
+
+    // Starts Scheduler gives up on go to the account's dead-letter queue, by its literal
+    // ARN (the queue `dpc-dead-letters` of the account setup stack)...
+    let org = load(&example("features"));
+    let account = org
+        .platform
+        .accounts
+        .iter()
+        .find(|a| a.alias == "analytics")
+        .expect("analytics account");
+    let queue_arn = format!(
+        "arn:aws:sqs:{}:{}:{}",
+        account.region,
+        account.id,
+        dpc_constructs::account::names::DEAD_LETTER_QUEUE
+    );
+    assert_eq!(props["Target"]["DeadLetterConfig"]["Arn"], queue_arn);
+    assert_eq!(props["Target"]["RetryPolicy"]["MaximumRetryAttempts"], 185);
+    // ...sent with the schedule's own role (Scheduler does not send as a service
+    // principal), which may use the queue's key only through SQS.
+    let role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
+        .as_str()
+        .expect("the role is in the stack");
+    let role = &diamond["Resources"][role_id];
+    let granted = statements(role);
+    let send = granted
+        .iter()
+        .find(|s| s["Action"] == "sqs:SendMessage")
+        .expect("the role sends dead letters");
+    assert_eq!(send["Resource"], queue_arn);
+    let key = granted
+        .iter()
+        .find(|s| as_list(&s["Action"]).contains(&json!("kms:GenerateDataKey")))
+        .expect("the role may encrypt with the queue's key");
+    assert_eq!(key["Resource"], "{{resolve:ssm:/dpc/kms/key-arn}}");
+    assert_eq!(
+        key["Condition"]["StringEquals"]["kms:ViaService"],
+        format!("sqs.{}.amazonaws.com", account.region)
+    );
+}
+
+#[test]
+fn rule_triggers_leave_dead_letters_to_eventbridge() {
+    // A rule's dead letters are sent by EventBridge under the queue's policy, so the role
+    // that starts the state machine may do that and nothing else.
+    let all = stacks("case-study");
+    for name in ["listings", "pipeline-x"] {
+        let template = &stack(&all, name).template;
+        let rules = resources_of(template, "AWS::Events::Rule");
+        let (_, rule) = rules
+            .iter()
+            .find(|(_, r)| r["Properties"]["Targets"][0]["Arn"]["Ref"].is_string())
+            .expect("a trigger rule");
+        let role_id = rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0]
+            .as_str()
+            .expect("the role is in the stack");
+        let actions: Vec<Value> = statements(&template["Resources"][role_id])
+            .iter()
+            .flat_map(|s| as_list(&s["Action"]))
+            .collect();
+        assert_eq!(actions, [json!("states:StartExecution")], "{name}");
+    }
 }
 
 #[test]

@@ -357,6 +357,11 @@ impl AwsEnv {
         )
     }
 
+    /// The ARN of the SQS queue named `queue_name` here.
+    pub fn sqs_queue_arn(&self, queue_name: &str) -> String {
+        self.arn("sqs", queue_name)
+    }
+
     /// The ARN of this account's artifacts bucket (S3 ARNs have no region or account).
     pub fn artifacts_bucket_arn(&self) -> String {
         format!(
@@ -496,6 +501,10 @@ mod tests {
         assert_eq!(
             user.state_machine_arn_prefix(),
             "arn:aws:states:eu-west-1:444444444444:stateMachine:dpc-"
+        );
+        assert_eq!(
+            user.sqs_queue_arn("dpc-dead-letters"),
+            "arn:aws:sqs:eu-west-1:444444444444:dpc-dead-letters"
         );
         assert_eq!(
             user.artifacts_bucket_arn(),

@@ -55,6 +55,20 @@ pub struct ScheduleTarget {
     /// `RetryPolicy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_policy: Option<ScheduleRetryPolicy>,
+    /// `DeadLetterConfig`: where Scheduler puts an invocation it gave up on. Scheduler
+    /// sends it with the target's role (`RoleArn`), which therefore needs
+    /// `sqs:SendMessage` on the queue (and the use of the queue's key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_config: Option<ScheduleDeadLetterConfig>,
+}
+
+/// `AWS::Scheduler::Schedule.DeadLetterConfig`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ScheduleDeadLetterConfig {
+    /// `Arn`: a standard SQS queue's ARN (a literal ARN: CloudFormation checks it against
+    /// `arn:aws[a-z-]*:sqs:<region>:<account>:<name>`).
+    pub arn: Expr,
 }
 
 /// `AWS::Scheduler::Schedule.RetryPolicy`.

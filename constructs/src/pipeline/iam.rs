@@ -323,6 +323,38 @@ pub fn start_execution_policy(state_machine_arn: Expr) -> PolicyDocument {
         .on([state_machine_arn])])
 }
 
+/// The policy of the role `pipeline`'s trigger starts the state machine with: start it
+/// ([`start_execution_policy`]) and, for an EventBridge Scheduler schedule, send the
+/// starts Scheduler gave up on to the account's dead-letter queue. Scheduler delivers
+/// dead letters with the schedule's role, not as a service principal (EventBridge
+/// Scheduler user guide, "Configuring a dead-letter queue"), and the queue is encrypted
+/// with the account's key, whose policy delegates to IAM.
+pub fn trigger_role_policy(
+    pipeline: &Pipeline,
+    setup: &AccountSetup,
+    state_machine_arn: Expr,
+) -> PolicyDocument {
+    let mut doc = start_execution_policy(state_machine_arn);
+    if super::triggers::uses_scheduler(pipeline) {
+        doc.push(
+            Statement::allow(["sqs:SendMessage"])
+                .sid("ScheduleDeadLetters")
+                .on([setup.dead_letter_queue_arn()]),
+        );
+        doc.push(
+            Statement::allow(["kms:Decrypt", "kms:GenerateDataKey"])
+                .sid("ScheduleDeadLettersKey")
+                .on([dynamic_ref::ssm(setup::SSM_KMS_KEY_ARN)])
+                .when(
+                    "StringEquals",
+                    "kms:ViaService",
+                    [format!("sqs.{}.amazonaws.com", setup.env.region)],
+                ),
+        );
+    }
+    doc
+}
+
 /// Trust conditions that keep a service role from being used for another account
 /// (confused deputy).
 pub fn same_account(account: &str) -> Conditions {

@@ -317,7 +317,7 @@ pub fn build(
                     pipeline.name
                 )),
                 trust_conditions: iam::same_account(&pipeline.account.id),
-                policy: iam::start_execution_policy(state_machine.arn()),
+                policy: iam::trigger_role_policy(pipeline, &setup, state_machine.arn()),
                 permissions_boundary: permissions_boundary.clone(),
                 ..RoleProps::assumed_by(iam::trigger_principals())
             },

@@ -84,6 +84,12 @@ impl AccountSetup {
         )
     }
 
+    /// The ARN of the account's dead-letter queue `dpc-dead-letters`, for targets that
+    /// need a literal ARN (Scheduler's `DeadLetterConfig` and the role that sends to it).
+    pub fn dead_letter_queue_arn(&self) -> String {
+        self.env.sqs_queue_arn(names::DEAD_LETTER_QUEUE)
+    }
+
     /// The EMR service role's ARN.
     pub fn emr_service_role_arn(&self) -> String {
         format!(

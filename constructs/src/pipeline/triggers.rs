@@ -3,9 +3,12 @@
 //! matches the pipeline's trigger events. `enabled: false` deploys them disabled.
 
 use super::pattern::{self, TriggerPattern};
+use super::setup::AccountSetup;
 use crate::account::params;
 use crate::aws::events::{CfnRuleTarget, Rule, RuleProps};
-use crate::aws::scheduler::{CfnSchedule, FlexibleTimeWindow, ScheduleRetryPolicy, ScheduleTarget};
+use crate::aws::scheduler::{
+    CfnSchedule, FlexibleTimeWindow, ScheduleDeadLetterConfig, ScheduleRetryPolicy, ScheduleTarget,
+};
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, Severity, dynamic_ref};
 use dpc_model::naming::{self, NameKind};
 use dpc_schema::{Pipeline, Schedule, Trigger};
@@ -22,6 +25,12 @@ pub struct Triggers {
     pub schedule: Option<ResourceRef>,
     /// The executions rule's pattern.
     pub pattern: Option<TriggerPattern>,
+}
+
+/// Whether `pipeline` starts from an EventBridge Scheduler schedule (a schedule in a time
+/// zone other than UTC), whose dead letters the trigger role itself sends.
+pub fn uses_scheduler(pipeline: &Pipeline) -> bool {
+    matches!(&pipeline.trigger, Trigger::Schedule(schedule) if !schedule.is_utc())
 }
 
 // A day's worth of retries: a start that EventBridge cannot make at once is still
@@ -103,6 +112,15 @@ pub fn add(
                     retry_policy: Some(ScheduleRetryPolicy {
                         maximum_event_age_in_seconds: RETRY_AGE_SECONDS,
                         maximum_retry_attempts: RETRY_ATTEMPTS,
+                    }),
+                    // Starts Scheduler could not make within a day of retries go to the
+                    // account's dead-letter queue, sent with the trigger role
+                    // ([`super::iam::trigger_role_policy`]).
+                    dead_letter_config: Some(ScheduleDeadLetterConfig {
+                        arn: Expr::from(
+                            AccountSetup::new(&pipeline.account.id, &pipeline.account.region)
+                                .dead_letter_queue_arn(),
+                        ),
                     }),
                 }),
             };
