@@ -67,13 +67,13 @@ pub struct WriteReport {
 impl Assembly {
     pub(crate) fn new(
         qualifier: &str,
-        stacks: Vec<RenderedStack>,
+        mut stacks: Vec<RenderedStack>,
         warnings: Vec<Diagnostic>,
     ) -> Assembly {
         let mut files = IndexMap::new();
         let mut artifacts = Map::new();
         let mut preserved = Vec::new();
-        for stack in &stacks {
+        for stack in &mut stacks {
             let env = Env {
                 qualifier,
                 account: &stack.account,
@@ -82,7 +82,11 @@ impl Assembly {
             let template_file = format!("{}.template.json", stack.artifact_id);
             let assets_file = format!("{}.assets.json", stack.artifact_id);
             let template_hash = sha256_hex(&stack.template_bytes);
-            files.insert(template_file.clone(), stack.template_bytes.clone());
+            // Moved, not copied: the assembly's file is the only copy of the bytes kept.
+            files.insert(
+                template_file.clone(),
+                std::mem::take(&mut stack.template_bytes),
+            );
             files.insert(
                 assets_file.clone(),
                 to_pretty_bytes(&asset_manifest(stack, &env, &template_file, &template_hash)),

@@ -44,7 +44,7 @@ impl App {
         }
         let stacks: Vec<RenderedStack> = deployment_order(&self.tree)
             .into_iter()
-            .map(|s| render_stack(&self.tree, s))
+            .map(|s| render_stack(&mut self.tree, s))
             .collect();
         diagnostics.extend(lint::lint(&stacks));
         if diagnostics.iter().any(Diagnostic::is_error) {
@@ -84,7 +84,10 @@ fn deployment_order(tree: &Tree) -> Vec<StackId> {
     ordered
 }
 
-fn render_stack(tree: &Tree, stack: StackId) -> RenderedStack {
+/// Renders one stack, moving each resource's properties and metadata out of the tree
+/// (synthesis consumes the app, so nothing reads them again): a 700-pipeline organisation
+/// would otherwise hold every property twice at its peak.
+fn render_stack(tree: &mut Tree, stack: StackId) -> RenderedStack {
     let artifact_id = tree.construct_id(stack.node()).to_owned();
     let (props, dependencies, assets) = match tree.stack_data(stack) {
         Some(data) => (
@@ -104,9 +107,15 @@ fn render_stack(tree: &Tree, stack: StackId) -> RenderedStack {
     let mut outputs = Map::new();
     let mut paths = IndexMap::new();
     for node in tree.descendants(stack.node()) {
-        let Some(data) = tree.get(node) else { continue };
-        let (logical_id, section, value) = match &data.kind {
-            NodeKind::Resource(r) => (r.logical_id(), &mut resources, render_resource(r)),
+        let path = tree.path(node);
+        let Some(data) = tree.get_mut(node) else {
+            continue;
+        };
+        let (logical_id, section, value) = match &mut data.kind {
+            NodeKind::Resource(r) => {
+                let value = render_resource(r);
+                (r.logical_id(), &mut resources, value)
+            }
             NodeKind::Parameter {
                 logical_id,
                 parameter,
@@ -121,7 +130,7 @@ fn render_stack(tree: &Tree, stack: StackId) -> RenderedStack {
             NodeKind::Root | NodeKind::Group | NodeKind::Stack(_) => continue,
         };
         section.insert(logical_id.to_owned(), value);
-        paths.insert(logical_id.to_owned(), tree.path(node));
+        paths.insert(logical_id.to_owned(), path);
     }
 
     let mut template = Map::new();
@@ -159,15 +168,14 @@ fn render_stack(tree: &Tree, stack: StackId) -> RenderedStack {
     }
 }
 
-fn render_resource(resource: &Resource) -> Value {
+fn render_resource(resource: &mut Resource) -> Value {
+    let properties = std::mem::take(&mut resource.properties);
+    let metadata = std::mem::take(&mut resource.options.metadata);
     let options = &resource.options;
     let mut out = Map::new();
     out.insert("Type".into(), json!(resource.type_name));
-    if !resource.properties.is_empty() {
-        out.insert(
-            "Properties".into(),
-            Value::Object(resource.properties.clone()),
-        );
+    if !properties.is_empty() {
+        out.insert("Properties".into(), Value::Object(properties));
     }
     if !options.depends_on.is_empty() {
         out.insert("DependsOn".into(), json!(options.depends_on));
@@ -178,8 +186,8 @@ fn render_resource(resource: &Resource) -> Value {
     if let Some(policy) = options.deletion_policy {
         out.insert("DeletionPolicy".into(), json!(policy.as_str()));
     }
-    if !options.metadata.is_empty() {
-        out.insert("Metadata".into(), Value::Object(options.metadata.clone()));
+    if !metadata.is_empty() {
+        out.insert("Metadata".into(), Value::Object(metadata));
     }
     if let Some(condition) = &options.condition {
         out.insert("Condition".into(), json!(condition));
