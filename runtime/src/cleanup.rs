@@ -8,18 +8,23 @@
 //! not active and is left alone, so a repeated event does nothing twice.
 
 use crate::aws::error_text;
+use crate::cfn;
+use crate::ec2::Ec2;
 use crate::env::{self, Vars};
 use crate::events;
+use crate::http::HttpClient;
 use crate::trigger_manager::Error;
 use aws_sdk_emr::types::ClusterState;
 use dpc_model::Status;
-use serde_json::Value;
-use tracing::{Instrument, info, info_span, warn};
+use serde_json::{Value, json};
+use tracing::{Instrument, error, info, info_span, warn};
 
 /// The cleanup function.
 #[derive(Clone, Debug)]
 pub struct Cleanup {
     emr: aws_sdk_emr::Client,
+    ec2: Ec2,
+    http: HttpClient,
     tag: String,
 }
 
@@ -31,10 +36,12 @@ pub struct Terminated {
 }
 
 impl Cleanup {
-    /// A cleanup function over `config`'s EMR client.
-    pub fn from_vars(config: &aws_config::SdkConfig, vars: &dyn Vars) -> Cleanup {
+    /// A cleanup function over `config`'s clients.
+    pub fn from_vars(config: &aws_config::SdkConfig, vars: &dyn Vars, http: HttpClient) -> Cleanup {
         Cleanup {
             emr: crate::aws::emr(config),
+            ec2: Ec2::new(config, http.clone()),
+            http,
             tag: vars
                 .get(env::EXECUTION_TAG)
                 .unwrap_or_else(|| env::DEFAULT_EXECUTION_TAG.to_string()),
@@ -67,6 +74,48 @@ impl Cleanup {
         self.terminate_tagged(&change.event.execution, started)
             .instrument(span)
             .await
+    }
+
+    /// `Custom::DpcEmrSecurityGroups` (property `SecurityGroupIds`): on delete,
+    /// revokes every rule of the groups, so CloudFormation can delete them although
+    /// EMR made them refer to each other. Create and update have nothing to do. The
+    /// answer is always SUCCESS with the same physical id, so a failure here never
+    /// blocks a stack (it is logged; the groups' own deletion then reports it).
+    ///
+    /// # Errors
+    /// Only when CloudFormation cannot be answered.
+    pub async fn handle_custom_resource(&self, event: &Value) -> Result<Value, Error> {
+        let request = cfn::parse(event)?;
+        let physical = request
+            .physical_resource_id
+            .clone()
+            .unwrap_or_else(|| format!("emr-security-group-rules/{}", request.logical_resource_id));
+        let mut revoked = 0;
+        let mut reason = String::new();
+        if request.request_type == cfn::RequestType::Delete {
+            let groups: Vec<String> = request
+                .properties
+                .get("SecurityGroupIds")
+                .and_then(Value::as_array)
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            for group in &groups {
+                match self.ec2.revoke_all(group).await {
+                    Ok(n) => revoked += n,
+                    Err(why) => {
+                        error!(group, error = %why, "could not revoke the group's rules");
+                        reason = format!("could not revoke the rules of {group}: {why}");
+                    }
+                }
+            }
+        }
+        cfn::respond(&self.http, &request, true, &reason, &physical).await?;
+        Ok(json!({"success": true, "physicalResourceId": physical, "revokedRules": revoked}))
     }
 
     async fn terminate_tagged(

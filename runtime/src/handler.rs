@@ -6,16 +6,16 @@ use crate::clock::{Clock, SystemClock};
 use crate::dependencies::{DependenciesWriter, WriterNames};
 use crate::env::{self, Vars};
 use crate::http::HttpClient;
+use crate::log;
 use crate::registration::{ApiCaller, CentralApis, Registration};
 use crate::slack::{ChannelWriter, Poster, PosterSettings};
 use crate::slack_caller::SlackCaller;
 use crate::tracker::Tracker;
 use crate::trigger_manager::{CentralNames, Error, TriggerManager, outcome_json};
-use crate::{cfn, log};
 use dpc_model::naming::LambdaRole;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, info_span};
 
 /// One of the platform's handlers, ready to take invocations.
 #[derive(Clone)]
@@ -33,7 +33,7 @@ pub enum Handler {
     /// Account: the Slack caller.
     SlackCaller(Box<SlackCaller>),
     /// Account: the cleanup function.
-    Cleanup(Box<Cleanup>, Box<HttpClient>),
+    Cleanup(Box<Cleanup>),
     /// Account: the registration provider.
     Registration(Box<Registration>),
 }
@@ -100,10 +100,9 @@ impl Handler {
                 let caller = ApiCaller::new(&config, http()?, apis);
                 Handler::SlackCaller(Box::new(SlackCaller::new(caller)))
             }
-            LambdaRole::Cleanup => Handler::Cleanup(
-                Box::new(Cleanup::from_vars(&config, vars)),
-                Box::new(http()?),
-            ),
+            LambdaRole::Cleanup => {
+                Handler::Cleanup(Box::new(Cleanup::from_vars(&config, vars, http()?)))
+            }
             LambdaRole::Registration => {
                 let apis = CentralApis::from_vars(vars);
                 vars.require(env::DEPENDENCY_API_URL)?;
@@ -123,7 +122,7 @@ impl Handler {
             Handler::SlackPoster(_) => LambdaRole::SlackPoster,
             Handler::ExecutionTracker(_) => LambdaRole::ExecutionTracker,
             Handler::SlackCaller(_) => LambdaRole::SlackCaller,
-            Handler::Cleanup(..) => LambdaRole::Cleanup,
+            Handler::Cleanup(_) => LambdaRole::Cleanup,
             Handler::Registration(_) => LambdaRole::Registration,
         }
     }
@@ -156,11 +155,13 @@ impl Handler {
                     .handle(&payload)
                     .await
                     .map(|f| json!({"delivered": f.delivered, "dropped": f.dropped})),
-                Handler::Cleanup(h, http) => {
+                Handler::Cleanup(h) => {
                     if payload.get("RequestType").is_some() {
-                        security_group_resource(http, &payload).await
+                        h.handle_custom_resource(&payload).await
                     } else {
-                        h.handle(&payload).await.map(|t| json!({"terminated": t.clusters}))
+                        h.handle(&payload)
+                            .await
+                            .map(|t| json!({"terminated": t.clusters}))
                     }
                 }
                 Handler::Registration(h) => h.handle(&payload).await.map(|a| {
@@ -170,27 +171,6 @@ impl Handler {
         });
         work.instrument(span).await
     }
-}
-
-/// `Custom::DpcEmrSecurityGroups`, served by the cleanup function: answered so the
-/// account stack's create, update and delete proceed.
-///
-/// Revoking the rules EMR adds to its managed groups on delete is not done here (it
-/// needs the EC2 API, which this bundle does not link); a delete logs that and
-/// succeeds, so a stack deletion is never blocked by this resource.
-async fn security_group_resource(http: &HttpClient, payload: &Value) -> Result<Value, Error> {
-    let request = cfn::parse(payload)?;
-    if request.request_type == cfn::RequestType::Delete {
-        warn!(
-            "EMR security group rules are not revoked by this runtime; delete any EMR-added rules before the groups if their deletion fails"
-        );
-    }
-    let physical = request
-        .physical_resource_id
-        .clone()
-        .unwrap_or_else(|| format!("emr-security-groups/{}", request.logical_resource_id));
-    cfn::respond(http, &request, true, "", &physical).await?;
-    Ok(json!({"success": true, "physicalResourceId": physical}))
 }
 
 /// The process: JSON logs, the handler, the Lambda Runtime API loop.

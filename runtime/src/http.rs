@@ -162,10 +162,34 @@ pub fn signed_json_request(
         Some(value) => serde_json::to_vec(value).map_err(|e| HttpError(e.to_string()))?,
         None => Vec::new(),
     };
+    signed_request(
+        method,
+        url,
+        "application/json",
+        body,
+        credentials,
+        region,
+        "execute-api",
+    )
+}
+
+/// A request signed with SigV4 for `service` in `region`.
+///
+/// # Errors
+/// A URL that is not one, or a signing failure.
+pub fn signed_request(
+    method: Method,
+    url: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+) -> Result<Request<Vec<u8>>, HttpError> {
     let mut request = Request::builder()
         .method(method)
         .uri(url)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .body(body)
         .map_err(|e| HttpError(format!("bad request to {url}: {e}")))?;
     let host = request
@@ -179,7 +203,7 @@ pub fn signed_json_request(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("execute-api")
+        .name(service)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()

@@ -19,6 +19,7 @@ pub mod cleanup;
 pub mod clock;
 pub mod dependencies;
 pub mod dynamo;
+pub mod ec2;
 pub mod env;
 pub mod events;
 pub mod handler;

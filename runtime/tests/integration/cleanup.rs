@@ -1,9 +1,13 @@
 //! The cleanup function terminates exactly the EMR clusters of an aborted execution.
 
 use crate::central::{RENT, arn, sfn};
+use crate::support::http::FakeServer;
 use crate::support::moto::config;
 use aws_sdk_emr::types::{ClusterState, JobFlowInstancesConfig, Tag};
 use dpc_runtime::cleanup::Cleanup;
+use dpc_runtime::ec2::{API_VERSION, Ec2};
+use dpc_runtime::http::HttpClient;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 async fn cluster(emr: &aws_sdk_emr::Client, name: &str, execution: &str) -> String {
@@ -56,7 +60,11 @@ async fn an_aborted_execution_loses_its_clusters_and_only_those() {
     let other = arn(RENT, "pipeline-x", "cleanup-running");
     let mine = cluster(&emr, "mine", &aborted).await;
     let theirs = cluster(&emr, "theirs", &other).await;
-    let cleanup = Cleanup::from_vars(&config, &BTreeMap::<String, String>::new());
+    let cleanup = Cleanup::from_vars(
+        &config,
+        &BTreeMap::<String, String>::new(),
+        HttpClient::new().unwrap(),
+    );
 
     let succeeded = sfn(
         RENT,
@@ -98,4 +106,99 @@ async fn an_aborted_execution_loses_its_clusters_and_only_those() {
     ));
     // The event again: nothing active is left to terminate.
     assert!(cleanup.handle(&event).await.unwrap().clusters.is_empty());
+}
+
+fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open).unwrap() + open.len();
+    let end = xml[start..].find(&format!("</{tag}>")).unwrap() + start;
+    &xml[start..end]
+}
+
+async fn group(ec2: &Ec2, name: &str) -> String {
+    let xml = ec2
+        .call(&[
+            ("Action", "CreateSecurityGroup".into()),
+            ("Version", API_VERSION.into()),
+            ("GroupName", name.into()),
+            ("GroupDescription", "EMR managed".into()),
+        ])
+        .await
+        .unwrap();
+    between(&xml, "groupId").to_string()
+}
+
+async fn allow_from(ec2: &Ec2, group: &str, source: &str) {
+    ec2.call(&[
+        ("Action", "AuthorizeSecurityGroupIngress".into()),
+        ("Version", API_VERSION.into()),
+        ("GroupId", group.into()),
+        ("IpPermissions.1.IpProtocol", "tcp".into()),
+        ("IpPermissions.1.FromPort", "0".into()),
+        ("IpPermissions.1.ToPort", "65535".into()),
+        ("IpPermissions.1.Groups.1.GroupId", source.into()),
+    ])
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_account_stack_first_revokes_emr_s_cross_group_rules() {
+    let config = config().await;
+    let ec2 = Ec2::new(&config, HttpClient::new().unwrap());
+    let primary = group(&ec2, "cleanup-primary").await;
+    let core = group(&ec2, "cleanup-core").await;
+    allow_from(&ec2, &primary, &core).await;
+    allow_from(&ec2, &core, &primary).await;
+    assert!(ec2.rules(&primary).await.unwrap().iter().any(|r| !r.egress));
+    let cloudformation = FakeServer::start(|_| async { (200, json!({})) }).await;
+    let cleanup = Cleanup::from_vars(
+        &config,
+        &BTreeMap::<String, String>::new(),
+        HttpClient::new().unwrap(),
+    );
+    let event = |kind: &str| {
+        json!({
+            "RequestType": kind, "ResponseURL": format!("{}/response?sig=x", cloudformation.url),
+            "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/dpc-account-x/1",
+            "RequestId": format!("r-{kind}"), "LogicalResourceId": "EmrSecurityGroupRules",
+            "PhysicalResourceId": "emr-security-group-rules/EmrSecurityGroupRules",
+            "ResourceType": "Custom::DpcEmrSecurityGroups",
+            "ResourceProperties": {"ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:dpc-cleanup",
+                                   "SecurityGroupIds": [primary, core]}
+        })
+    };
+    let created = cleanup
+        .handle_custom_resource(&event("Create"))
+        .await
+        .unwrap();
+    assert_eq!(created["revokedRules"], 0);
+    assert!(
+        !ec2.rules(&primary).await.unwrap().is_empty(),
+        "create touches nothing"
+    );
+
+    let deleted = cleanup
+        .handle_custom_resource(&event("Delete"))
+        .await
+        .unwrap();
+    assert!(deleted["revokedRules"].as_u64().unwrap() >= 4, "{deleted}");
+    assert!(ec2.rules(&primary).await.unwrap().is_empty());
+    assert!(ec2.rules(&core).await.unwrap().is_empty());
+    let answer = cloudformation.requests().last().unwrap().json();
+    assert_eq!(answer["Status"], "SUCCESS");
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        "emr-security-group-rules/EmrSecurityGroupRules"
+    );
+    // Nothing refers to the groups any more: CloudFormation can delete them.
+    for id in [&primary, &core] {
+        ec2.call(&[
+            ("Action", "DeleteSecurityGroup".into()),
+            ("Version", API_VERSION.into()),
+            ("GroupId", id.to_string()),
+        ])
+        .await
+        .unwrap();
+    }
 }

@@ -40,6 +40,20 @@ fn start() -> String {
          to a running `moto_server`.",
         server.display()
     );
+    // A port found free may be taken before moto binds it: then moto exits, and
+    // another port is tried.
+    for _ in 0..3 {
+        if let Some(url) = try_start(&server) {
+            return url;
+        }
+    }
+    panic!(
+        "moto_server ({}) did not start on 127.0.0.1 in three tries",
+        server.display()
+    );
+}
+
+fn try_start(server: &std::path::Path) -> Option<String> {
     let port = {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         listener.local_addr().expect("its address").port()
@@ -50,13 +64,13 @@ fn start() -> String {
 moto=$!
 trap 'kill $moto 2>/dev/null' EXIT
 while kill -0 "$parent" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5; done"#;
-    // Never waited for: the watchdog lives exactly as long as this process.
+    // Waited for only when moto exits early; otherwise it lives as long as this process.
     #[allow(clippy::zombie_processes)]
-    Command::new("bash")
+    let mut watchdog = Command::new("bash")
         .arg("-c")
         .arg(script)
         .arg("moto-watchdog")
-        .arg(&server)
+        .arg(server)
         .arg(port.to_string())
         .arg(std::process::id().to_string())
         .stdin(Stdio::null())
@@ -64,15 +78,36 @@ while kill -0 "$parent" 2>/dev/null && kill -0 "$moto" 2>/dev/null; do sleep 0.5
         .stderr(Stdio::null())
         .spawn()
         .expect("bash runs the moto watchdog");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if is_moto(port) {
+            return Some(format!("http://127.0.0.1:{port}"));
+        }
+        if let Ok(Some(_)) = watchdog.try_wait() {
+            return None;
+        }
         assert!(
             Instant::now() < deadline,
-            "moto_server did not listen on port {port} within 60 s"
+            "moto_server did not answer on port {port} within 90 s"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    format!("http://127.0.0.1:{port}")
+}
+
+/// Whether moto (and not something else) answers on `port`.
+fn is_moto(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.") && answer.contains(" 200 ")
 }
 
 /// An SDK configuration pointed at moto, with dummy credentials.
