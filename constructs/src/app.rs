@@ -58,12 +58,16 @@ impl Default for SynthOptions {
     }
 }
 
-/// The asset id templates use for the Lambda bundle when the caller names none.
-///
-/// It must change whenever the code the bundle is built from changes, and must not
-/// depend on anything else, so templates stay byte-stable between runs: it hashes the
-/// version of the model crate the runtime shares with dpc and of dpc itself.
+/// The asset id templates use for the Lambda bundle when the caller names none: the
+/// hash of the runtime's sources this dpc was built with (`dpc_bundle::asset_hash`,
+/// computed by the build script), so templates change exactly when the code the
+/// functions run changes. Outside the workspace, where the runtime's sources are not
+/// at hand, the hash of dpc's version stands in.
 pub fn default_runtime_asset_id() -> String {
+    let built = env!("DPC_RUNTIME_ASSET_ID");
+    if !built.is_empty() {
+        return built.to_string();
+    }
     let mut hash = Sha256::new();
     hash.update(b"dpc-runtime\0");
     hash.update(env!("CARGO_PKG_VERSION").as_bytes());

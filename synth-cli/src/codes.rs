@@ -17,3 +17,5 @@ pub const NO_ACCOUNT_FOR_PROJECT: &str = "DM0575";
 pub const PROJECT_WRITE_FAILED: &str = "DM0576";
 /// A scenario time outside the range the trigger semantics model.
 pub const SCENARIO_TIME_OUT_OF_RANGE: &str = "DM0577";
+/// The Lambda bundle could not be built.
+pub const BUNDLE_FAILED: &str = "DM0578";

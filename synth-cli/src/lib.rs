@@ -6,6 +6,7 @@
 //! Exit codes (SPEC, "Commands"): 0 done; 1 the input is wrong or missing; 2 the
 //! command was used wrongly.
 
+mod bundle;
 mod codes;
 mod commands;
 pub mod diff;
@@ -70,6 +71,10 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Also build the Lambda bundle (the Rust runtime every dpc Lambda runs) into
+        /// the assembly, so it can be deployed.
+        #[arg(long)]
+        bundle: bool,
     },
     /// Print a JSON Schema (draft-07) of dpc's files.
     Schema {
@@ -184,7 +189,14 @@ where
             path,
             output,
             format,
-        } => commands::synth::run(&default_path(path), &output, format == Format::Json, io),
+            bundle,
+        } => commands::synth::run(
+            &default_path(path),
+            &output,
+            format == Format::Json,
+            bundle,
+            io,
+        ),
         Command::Schema { kind } => commands::schema::run(
             match kind {
                 SchemaArg::Pipeline => dpc_schema::SchemaKind::Pipeline,

@@ -8,11 +8,11 @@
 //! later stack with a template parameter of the same name as a central output gets
 //! `--parameters <stack>:<Name>=<value>`. No one copies a URL by hand.
 //!
-//! PATH is an organisation or project folder (synthesized into `--output` first, the
-//! Lambda bundle built into it by [`build_lambda_bundle`]), or a folder that already holds
-//! an assembly (deployed as it is, e.g. the one CI diffed).
+//! PATH is an organisation or project folder (synthesized into `--output` first, with
+//! the Lambda bundle built into it), or a folder that already holds an assembly
+//! (deployed as it is, e.g. the one CI diffed: synthesize it with `--bundle`).
 
-use super::diff::synthesize;
+use super::diff::synthesize_with;
 use crate::diff::{AssemblySnapshot, StackSnapshot};
 use crate::output::print_diagnostics;
 use crate::{EXIT_INPUT, EXIT_OK, Io};
@@ -105,17 +105,6 @@ impl Approval {
             Approval::Destructive => "destructive",
         }
     }
-}
-
-/// Builds the Lambda bundle into the assembly at `assembly` before it is deployed.
-///
-/// The hook for the runtime issue: `dpc synth --bundle` and `dpc deploy` call it, so the
-/// zip the account and central stacks upload is in the assembly. Until the runtime build
-/// is wired in it builds nothing; [`missing_assets`] then names what is absent and deploy
-/// stops before calling the CDK CLI.
-pub fn build_lambda_bundle(assembly: &Path, io: &mut Io<'_>) -> Result<(), Vec<Diagnostic>> {
-    let _ = (assembly, io);
-    Ok(())
 }
 
 /// The class of a stack, which fixes its place in the deployment order.
@@ -433,21 +422,34 @@ pub struct Prepared {
     pub snapshot: AssemblySnapshot,
 }
 
-/// Synthesizes PATH into `--output` (and builds the bundle) unless PATH already holds an
-/// assembly; then reads the assembly. Prints diagnostics; `Err` carries the exit code.
-pub fn prepare(target: &Target, io: &mut Io<'_>) -> Result<Prepared, i32> {
+/// Synthesizes PATH into `--output` unless PATH already holds an assembly (with the
+/// Lambda bundle built into it when `bundle`); then reads the assembly. Prints
+/// diagnostics; `Err` carries the exit code.
+pub fn prepare(target: &Target, bundle: bool, io: &mut Io<'_>) -> Result<Prepared, i32> {
     let path = crate::default_path(target.path.clone());
     let dir = if path.join("manifest.json").is_file() {
         path
     } else {
         let what = format!("synthesize `{}`", path.display());
-        let synthesized = match synthesize(&path, std::slice::from_ref(&target.output)) {
-            Ok(s) => s,
-            Err(errors) => {
-                print_diagnostics(io, &errors, false, &what);
+        let runtime = match crate::bundle::runtime_asset(bundle, io) {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                print_diagnostics(io, &[error], false, &what);
                 return Err(EXIT_INPUT);
             }
         };
+        let options = dpc_constructs::app::SynthOptions {
+            runtime,
+            ..dpc_constructs::app::SynthOptions::default()
+        };
+        let synthesized =
+            match synthesize_with(&path, std::slice::from_ref(&target.output), options) {
+                Ok(s) => s,
+                Err(errors) => {
+                    print_diagnostics(io, &errors, false, &what);
+                    return Err(EXIT_INPUT);
+                }
+            };
         print_diagnostics(io, &synthesized.warnings, false, &what);
         if let Err(error) = synthesized.assembly.write(&target.output) {
             print_diagnostics(io, &[error], false, &what);
@@ -459,10 +461,6 @@ pub fn prepare(target: &Target, io: &mut Io<'_>) -> Result<Prepared, i32> {
             synthesized.assembly.stacks().len(),
             target.output.display()
         );
-        if let Err(errors) = build_lambda_bundle(&target.output, io) {
-            print_diagnostics(io, &errors, false, "build the Lambda bundle");
-            return Err(EXIT_INPUT);
-        }
         target.output.clone()
     };
     match AssemblySnapshot::read(&dir) {
@@ -504,7 +502,9 @@ pub fn run(args: DeployArgs, io: &mut Io<'_>) -> i32 {
             }
         }
     };
-    let prepared = match prepare(target, io) {
+    // A real deploy uploads the Lambda bundle, so it is built (or reused) first; a dry
+    // run only shows the commands.
+    let prepared = match prepare(target, !target.dry_run, io) {
         Ok(p) => p,
         Err(code) => return code,
     };

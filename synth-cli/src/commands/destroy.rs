@@ -31,7 +31,7 @@ pub fn run(args: DestroyArgs, io: &mut Io<'_>) -> i32 {
             }
         }
     };
-    let prepared = match prepare(target, io) {
+    let prepared = match prepare(target, false, io) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -124,19 +124,27 @@ pub struct Synthesized {
 /// # Errors
 /// Every diagnostic (warnings included) when loading or synthesis fails.
 pub fn synthesize(path: &Path, exclude: &[PathBuf]) -> Result<Synthesized, Vec<Diagnostic>> {
+    synthesize_with(path, exclude, dpc_constructs::app::SynthOptions::default())
+}
+
+/// [`synthesize`] with `synth_options` (e.g. the built Lambda bundle for deploy).
+pub fn synthesize_with(
+    path: &Path,
+    exclude: &[PathBuf],
+    synth_options: dpc_constructs::app::SynthOptions,
+) -> Result<Synthesized, Vec<Diagnostic>> {
     let options = dpc_schema::LoadOptions {
         exclude: exclude.to_vec(),
         ..dpc_schema::LoadOptions::default()
     };
     let (org, mut warnings) = dpc_schema::load_organisation_with_options(path, &options)?;
-    let assembly =
-        match dpc_constructs::app::synthesize(&org, dpc_constructs::app::SynthOptions::default()) {
-            Ok(assembly) => assembly,
-            Err(errors) => {
-                warnings.extend(errors);
-                return Err(warnings);
-            }
-        };
+    let assembly = match dpc_constructs::app::synthesize(&org, synth_options) {
+        Ok(assembly) => assembly,
+        Err(errors) => {
+            warnings.extend(errors);
+            return Err(warnings);
+        }
+    };
     warnings.extend(assembly.warnings().iter().cloned());
     Ok(Synthesized {
         lineage: Lineage::of(&org),

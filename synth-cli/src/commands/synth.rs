@@ -6,8 +6,9 @@ use std::path::Path;
 
 /// Loads and checks everything under `path`, synthesizes every stack in memory, and
 /// only then writes the assembly to `output` (changed files only, manifest last).
-/// On any error nothing is written.
-pub fn run(path: &Path, output: &Path, json: bool, io: &mut Io<'_>) -> i32 {
+/// On any error nothing is written. With `bundle`, the Lambda bundle is built (or
+/// reused) first and staged into the assembly.
+pub fn run(path: &Path, output: &Path, json: bool, bundle: bool, io: &mut Io<'_>) -> i32 {
     let what = format!("synthesize `{}`", path.display());
     let (org, warnings) = match dpc_schema::load_organisation_with_options(
         path,
@@ -22,16 +23,26 @@ pub fn run(path: &Path, output: &Path, json: bool, io: &mut Io<'_>) -> i32 {
             return EXIT_INPUT;
         }
     };
-    let assembly =
-        match dpc_constructs::app::synthesize(&org, dpc_constructs::app::SynthOptions::default()) {
-            Ok(assembly) => assembly,
-            Err(errors) => {
-                let mut all = warnings;
-                all.extend(errors);
-                print_diagnostics(io, &all, json, &what);
-                return EXIT_INPUT;
-            }
-        };
+    let runtime = match crate::bundle::runtime_asset(bundle, io) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            print_diagnostics(io, &[error], json, &what);
+            return EXIT_INPUT;
+        }
+    };
+    let options = dpc_constructs::app::SynthOptions {
+        runtime,
+        ..dpc_constructs::app::SynthOptions::default()
+    };
+    let assembly = match dpc_constructs::app::synthesize(&org, options) {
+        Ok(assembly) => assembly,
+        Err(errors) => {
+            let mut all = warnings;
+            all.extend(errors);
+            print_diagnostics(io, &all, json, &what);
+            return EXIT_INPUT;
+        }
+    };
     let mut all_warnings = warnings;
     all_warnings.extend(assembly.warnings().iter().cloned());
     let report = match assembly.write(output) {
