@@ -171,9 +171,10 @@ impl PipelineBuilder {
         self
     }
 
-    /// Adds a step (`steps`), after those added before.
-    pub fn step(mut self, step: StepBuilder) -> Self {
-        self.file.steps.push(step.0);
+    /// Adds a step (`steps`), after those added before: a [`StepBuilder`], or a step
+    /// type's own builder that converts into one.
+    pub fn step(mut self, step: impl Into<StepBuilder>) -> Self {
+        self.file.steps.push(step.into().0);
         self
     }
 
