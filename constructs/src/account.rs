@@ -66,80 +66,26 @@ use crate::aws::s3::{Bucket, BucketProps, LifecycleRule};
 use crate::aws::sqs::Queue;
 use crate::aws::ssm::StringParameter;
 use crate::aws::{CheckovSkip, Tag};
-use crate::central::{
-    self, OUTPUT_DEPENDENCY_API_URL, OUTPUT_SLACK_API_URL, PIPELINE_STATUS_DETAIL_TYPE,
-    PIPELINE_STATUS_SOURCE, SFN_SOURCE, SFN_STATUS_DETAIL_TYPE,
-};
+use crate::central::{self, OUTPUT_DEPENDENCY_API_URL, OUTPUT_SLACK_API_URL};
 use dpc_core::{App, Diagnostic, Expr, Parameter, Pseudo, RawResource, Scope, StackId, StackProps};
+use dpc_model::contract::events::{
+    PIPELINE_STATUS_DETAIL_TYPE, PIPELINE_STATUS_SOURCE, SFN_SOURCE, SFN_STATUS_DETAIL_TYPE,
+};
+use dpc_model::contract::{api, env, tables, tags};
 use dpc_model::naming::{self, AwsEnv, LambdaRole};
 use dpc_schema::{Account, Organisation};
 use indexmap::IndexMap;
 
 /// The account setup stack's physical names that are not in SPEC's table. Pipeline stacks
 /// use them to find what this stack made.
-pub mod names {
-    /// The account's KMS key alias (`alias/dpc`).
-    pub const KEY_ALIAS: &str = "dpc";
-    /// The dead-letter queue of the account's dpc rules (pipeline stacks may use it too:
-    /// its policy accepts rules named `dpc-*`). Pipelines' EventBridge Scheduler schedules
-    /// send to it with their own roles, which their pipeline stacks grant
-    /// `sqs:SendMessage` on it: Scheduler does not deliver dead letters as a service
-    /// principal, so the queue policy needs no statement for it.
-    pub const DEAD_LETTER_QUEUE: &str = "dpc-dead-letters";
-    /// The claims table: partition `triggerId` (the trigger event's id), `expiresAt` TTL.
-    pub const CLAIMS_TABLE: &str = "dpc-trigger-claims";
-    /// The claims table's partition key.
-    pub const CLAIMS_KEY: &str = "triggerId";
-    /// The EMR service role.
-    pub const EMR_SERVICE_ROLE: &str = "dpc-emr-service";
-    /// The default EMR EC2 role, and its instance profile (same name).
-    pub const EMR_EC2_ROLE: &str = "dpc-emr-ec2";
-    /// The prefix of the roles of pipeline stacks: CloudFormation names a role it names
-    /// itself `<stack name>-<logical id>-<suffix>`, and pipeline stacks are named
-    /// `dpc-pipeline-<name>`. The EMR service role may pass such roles (each pipeline's
-    /// cluster role) to EC2.
-    pub const PIPELINE_ROLE_PREFIX: &str = "dpc-pipeline-";
-    /// The key prefix under which EMR clusters write their logs in the artifacts bucket;
-    /// objects under it expire after platform.yaml's `logRetentionDays`.
-    pub const EMR_LOG_PREFIX: &str = "emr-logs";
-    /// The EMR security configuration.
-    pub const SECURITY_CONFIGURATION: &str = "dpc-emr";
-    /// The security group of EMR primary nodes.
-    pub const PRIMARY_SECURITY_GROUP: &str = "dpc-emr-primary";
-    /// The security group of EMR core and task nodes.
-    pub const CORE_SECURITY_GROUP: &str = "dpc-emr-core";
-    /// The security group for EMR's service access in private subnets.
-    pub const SERVICE_ACCESS_SECURITY_GROUP: &str = "dpc-emr-service-access";
-    /// The rule that sends ended executions to the cleanup function.
-    pub const CLEANUP_RULE: &str = "dpc-cleanup-clusters";
-    /// The tag every dpc EMR cluster carries: the ARN of the execution that started it.
-    /// The cleanup function terminates only clusters with this tag.
-    pub const EXECUTION_TAG: &str = "dpc:execution";
-    /// The tag EMR's managed policy v2 requires on subnets and security groups.
-    pub const EMR_MANAGED_TAG: &str = "for-use-with-amazon-emr-managed-policies";
-}
+pub use dpc_model::contract::account as names;
 
 /// The SSM parameters the account setup stack publishes (type `String`).
-pub mod params {
-    /// The ARN of the account's KMS key.
-    pub const KEY_ARN: &str = "/dpc/kms/key-arn";
-    /// The ARN of `dpc-dead-letters`.
-    pub const DEAD_LETTER_QUEUE_ARN: &str = "/dpc/dead-letter-queue-arn";
-    /// The id of the EMR primary security group.
-    pub const PRIMARY_SECURITY_GROUP_ID: &str = "/dpc/emr/primary-security-group-id";
-    /// The id of the EMR core security group.
-    pub const CORE_SECURITY_GROUP_ID: &str = "/dpc/emr/core-security-group-id";
-    /// The id of the EMR service access security group (private subnets only).
-    pub const SERVICE_ACCESS_SECURITY_GROUP_ID: &str = "/dpc/emr/service-access-security-group-id";
-    /// The name of the EMR security configuration.
-    pub const SECURITY_CONFIGURATION_NAME: &str = "/dpc/emr/security-configuration-name";
-}
+pub use dpc_model::contract::params;
 
 /// The type of the custom resource that clears EMR's rules from the account's security
-/// groups when it is deleted. Its provider (`dpc-cleanup`) receives `SecurityGroupIds` and,
-/// on `Delete`, revokes every ingress and egress rule of those groups; `Create` and
-/// `Update` do nothing.
-pub const EMR_SECURITY_GROUPS_RESOURCE: &str = "Custom::DpcEmrSecurityGroups";
+/// groups when it is deleted ([`names::EMR_SECURITY_GROUPS_RESOURCE`]).
+pub use dpc_model::contract::account::EMR_SECURITY_GROUPS_RESOURCE;
 
 /// The construct id (and artifact id) of `account`'s setup stack.
 pub fn stack_id(account: &Account) -> String {
@@ -282,11 +228,11 @@ pub fn build(
         &mut scope,
         "Claims",
         TableProps {
-            name: names::CLAIMS_TABLE.to_owned(),
-            partition_key: KeyAttribute::string(names::CLAIMS_KEY),
+            name: tables::claims::NAME.to_owned(),
+            partition_key: KeyAttribute::string(tables::claims::PARTITION),
             sort_key: None,
             indexes: Vec::new(),
-            ttl_attribute: Some(central::tables::TTL_ATTRIBUTE.to_owned()),
+            ttl_attribute: Some(tables::TTL_ATTRIBUTE.to_owned()),
             key_arn: key.arn(),
         },
     )?;
@@ -470,7 +416,7 @@ fn emr(
                 vpc_id: network.vpc_id.clone(),
                 ingress: Vec::new(),
                 egress: Vec::new(),
-                tags: vec![Tag::new(names::EMR_MANAGED_TAG, "true")],
+                tags: vec![Tag::new(tags::EMR_MANAGED, "true")],
             },
         )?;
         StringParameter::new(
@@ -601,7 +547,7 @@ fn lambdas(
         DpcFunction {
             role: LambdaRole::ExecutionTracker,
             description: "Turns status changes and step events of this account's pipelines into notifications on their topics, each once",
-            environment: vec![("CLAIMS_TABLE", claims.name())],
+            environment: vec![(env::CLAIMS_TABLE, claims.name())],
             policy: PolicyDocument::with([
                 // Deduplicate the notifications it sends (conditional writes).
                 claims.read_write_statement(),
@@ -625,14 +571,15 @@ fn lambdas(
             role: LambdaRole::SlackCaller,
             description: "Sends this account's pipeline notifications to the central Slack API",
             environment: vec![
-                ("SLACK_API_URL", urls.slack_api_url.clone()),
+                (env::SLACK_API_URL, urls.slack_api_url.clone()),
                 (
-                    "CENTRAL_API_REGION",
+                    env::CENTRAL_API_REGION,
                     Expr::from(org.platform.central.region.as_str()),
                 ),
             ],
-            policy: PolicyDocument::with([Statement::allow(["execute-api:Invoke"])
-                .on([central::central_api_arn(org, "POST", "/messages")])]),
+            policy: PolicyDocument::with([Statement::allow(["execute-api:Invoke"]).on([
+                central::central_api_arn(org, "POST", &format!("/{}", api::MESSAGES_RESOURCE)),
+            ])]),
             dead_letter_queue: Some(dead_letters.arn()),
             async_retries: Some(2),
             synchronous: false,
@@ -650,7 +597,7 @@ fn lambdas(
             .on([cluster_arns])
             .when(
                 "Null",
-                &format!("aws:ResourceTag/{}", names::EXECUTION_TAG),
+                &format!("aws:ResourceTag/{}", tags::EXECUTION),
                 ["false"],
             ),
         // Clear EMR's rules from the account's EMR groups when the stack is deleted.
@@ -671,7 +618,7 @@ fn lambdas(
         DpcFunction {
             role: LambdaRole::Cleanup,
             description: "Terminates the EMR clusters of ABORTED or TIMED_OUT executions (found by their execution tag); clears EMR's security group rules when the account stack is deleted",
-            environment: vec![("EXECUTION_TAG", Expr::from(names::EXECUTION_TAG))],
+            environment: vec![(env::EXECUTION_TAG, Expr::from(tags::EXECUTION))],
             policy: cleanup_policy,
             dead_letter_queue: Some(dead_letters.arn()),
             async_retries: Some(2),
@@ -687,20 +634,24 @@ fn lambdas(
             role: LambdaRole::Registration,
             description: "Custom-resource provider: registers a pipeline's condition and Slack channels with the central APIs",
             environment: vec![
-                ("DEPENDENCY_API_URL", urls.dependency_api_url.clone()),
-                ("SLACK_API_URL", urls.slack_api_url.clone()),
+                (env::DEPENDENCY_API_URL, urls.dependency_api_url.clone()),
+                (env::SLACK_API_URL, urls.slack_api_url.clone()),
                 (
-                    "CENTRAL_API_REGION",
+                    env::CENTRAL_API_REGION,
                     Expr::from(org.platform.central.region.as_str()),
                 ),
             ],
-            policy: PolicyDocument::with([Statement::allow(["execute-api:Invoke"]).on([
-                central::central_api_arn(org, "GET", "/dependencies/*"),
-                central::central_api_arn(org, "PUT", "/dependencies/*"),
-                central::central_api_arn(org, "DELETE", "/dependencies/*"),
-                central::central_api_arn(org, "PUT", "/channels/*"),
-                central::central_api_arn(org, "DELETE", "/channels/*"),
-            ])]),
+            policy: PolicyDocument::with([Statement::allow(["execute-api:Invoke"]).on({
+                let dependencies = format!("/{}/*", api::DEPENDENCIES_RESOURCE);
+                let channels = format!("/{}/*", api::CHANNELS_RESOURCE);
+                [
+                    central::central_api_arn(org, "GET", &dependencies),
+                    central::central_api_arn(org, "PUT", &dependencies),
+                    central::central_api_arn(org, "DELETE", &dependencies),
+                    central::central_api_arn(org, "PUT", &channels),
+                    central::central_api_arn(org, "DELETE", &channels),
+                ]
+            })]),
             dead_letter_queue: None,
             async_retries: None,
             synchronous: true,
@@ -845,7 +796,7 @@ pub(crate) struct DpcFunction {
 }
 
 /// The environment variable that selects a function's handler in the runtime bundle.
-pub const HANDLER_ENV: &str = "DPC_HANDLER";
+pub const HANDLER_ENV: &str = env::HANDLER;
 
 const NO_VPC: CheckovSkip = CheckovSkip {
     id: "CKV_AWS_117",

@@ -55,26 +55,13 @@ use crate::aws::secretsmanager;
 use crate::aws::sns::Topic;
 use crate::aws::sqs::Queue;
 use dpc_core::{App, Diagnostic, Expr, Output, Scope, StackId, StackProps};
+use dpc_model::contract::{api, env};
 use dpc_model::naming::{self, LambdaRole, NameKind};
 use dpc_schema::{Account, Organisation};
 
-/// `source` of Step Functions' own execution status events.
-pub const SFN_SOURCE: &str = "aws.states";
-/// `detail-type` of Step Functions' own execution status events.
-pub const SFN_STATUS_DETAIL_TYPE: &str = "Step Functions Execution Status Change";
-
-/// `source` of the status report each dpc state machine sends itself (to its account's
-/// default bus, from where `export-events-to-central-bus` forwards it), because
-/// EventBridge delivers Step Functions' own events on a best-effort basis.
-///
-/// The report's `detail` has the fields of Step Functions' own detail that the trigger
-/// manager reads, spelled the same way: `executionArn`, `stateMachineArn`, `name`,
-/// `status` (`RUNNING`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, `ABORTED`), `startDate`,
-/// `stopDate` (epoch milliseconds) and `redriveCount`; so both reports of one status are
-/// the same status event to the trigger manager.
-pub const PIPELINE_STATUS_SOURCE: &str = "dpc.pipeline";
-/// `detail-type` of a dpc state machine's own status report (see [`PIPELINE_STATUS_SOURCE`]).
-pub const PIPELINE_STATUS_DETAIL_TYPE: &str = "Pipeline Status Change";
+pub use dpc_model::contract::events::{
+    PIPELINE_STATUS_DETAIL_TYPE, PIPELINE_STATUS_SOURCE, SFN_SOURCE, SFN_STATUS_DETAIL_TYPE,
+};
 
 /// The construct id (and artifact id) of the central stack.
 pub const STACK_ID: &str = "dpc-central";
@@ -85,68 +72,13 @@ pub const OUTPUT_DEPENDENCY_API_URL: &str = "DependencyApiUrl";
 pub const OUTPUT_SLACK_API_URL: &str = "SlackApiUrl";
 
 /// The stage both APIs are deployed to.
-pub const API_STAGE: &str = "v1";
+pub const API_STAGE: &str = api::STAGE;
 
 /// The central stack's physical names that are not in SPEC's table.
-pub mod names {
-    /// The trigger manager's rule on the central bus.
-    pub const TRIGGER_MANAGER_RULE: &str = "dpc-trigger-manager";
-    /// The dead-letter queue of everything the central bus fails to deliver.
-    pub const DEAD_LETTER_QUEUE: &str = "dpc-central-dead-letters";
-    /// The topic the central alarms notify.
-    pub const ALARM_TOPIC: &str = "dpc-central-alarms";
-    /// The central stack's KMS key alias (`alias/dpc-central`).
-    pub const KEY_ALIAS: &str = "dpc-central";
-    /// The dependency API.
-    pub const DEPENDENCY_API: &str = "dpc-dependencies";
-    /// The Slack API.
-    pub const SLACK_API: &str = "dpc-slack";
-    /// The prefix of the forwarding rules (`dpc-forward-<alias>`).
-    pub const FORWARD_RULE_PREFIX: &str = "dpc-forward-";
-}
+pub use dpc_model::contract::central as names;
 
 /// The central stack's DynamoDB tables: names, keys and what each item holds.
-///
-/// Keys of pipelines are `<account id>#<name>` everywhere (a [`dpc_model::PipelineId`]).
-/// `expiresAt` is the TTL attribute (epoch seconds) of the tables whose items expire.
-pub mod tables {
-    /// Run log: partition `pipeline`, sort `event`.
-    ///
-    /// * one item per status event, `event` = `EVENT#<execution>#<STATUS>#<redriveCount>`
-    ///   (the duplicate key: written with `attribute_not_exists`), holding `eventTime`
-    ///   (RFC 3339, UTC), `execution`, `status`, `redriveCount`, `expiresAt`;
-    /// * one item `event` = `LATEST` per pipeline, holding its latest status event (never
-    ///   expires; it seeds pipelines registered later).
-    ///
-    /// The local index [`RUN_LOG_BY_TIME`] orders a pipeline's events by `eventTime`.
-    pub const RUN_LOG: &str = "dpc-run-log";
-    /// The run log's index by event time (partition `pipeline`, sort `eventTime`).
-    pub const RUN_LOG_BY_TIME: &str = "by-event-time";
-    /// Dependencies: partition `parent`, sort `child`: one item per child→parent edge,
-    /// holding the child's whole condition (`condition`, JSON) and `within`, so one query on
-    /// a parent yields every child to evaluate with its condition. The global index
-    /// [`DEPENDENCIES_BY_CHILD`] lists a child's edges, to replace them when its condition
-    /// changes.
-    pub const DEPENDENCIES: &str = "dpc-dependencies";
-    /// The dependencies' index by child (partition `child`, sort `parent`).
-    pub const DEPENDENCIES_BY_CHILD: &str = "by-child";
-    /// Trigger records: partition `pipeline` (the downstream pipeline C), sort `record`:
-    ///
-    /// * `record` = `STATE`: C's trigger state ([`dpc_model::ChildState`]: its parents'
-    ///   latest events and its last trigger time) with a `version` number; written with a
-    ///   condition on the version read, so two concurrent evaluations cannot both fire;
-    /// * `record` = `TRIGGER#<trigger time>#<cause execution>#<cause status>`: one per trigger
-    ///   event emitted, written with `attribute_not_exists` before the event is put, so a
-    ///   retried evaluation emits each trigger once; `expiresAt` set.
-    pub const TRIGGERS: &str = "dpc-trigger-records";
-    /// Slack channels: partition `pipeline`, holding `channels` (a list).
-    pub const SLACK_CHANNELS: &str = "dpc-slack-channels";
-    /// Slack threads: partition `execution` (the execution ARN), holding `channel`,
-    /// `rootMessageTs` and `expiresAt`.
-    pub const SLACK_THREADS: &str = "dpc-slack-threads";
-    /// The TTL attribute (epoch seconds) of the tables whose items expire.
-    pub const TTL_ATTRIBUTE: &str = "expiresAt";
-}
+pub use dpc_model::contract::tables;
 
 /// The central stack, as built: what `dpc deploy` and the app need to know.
 #[derive(Clone, Debug)]
@@ -327,14 +259,14 @@ impl Tables {
                 scope,
                 "RunLog",
                 table(
-                    tables::RUN_LOG,
-                    "pipeline",
-                    Some("event"),
+                    tables::run_log::NAME,
+                    tables::run_log::PARTITION,
+                    Some(tables::run_log::SORT),
                     vec![Index {
-                        name: tables::RUN_LOG_BY_TIME.to_owned(),
+                        name: tables::run_log::BY_EVENT_TIME.to_owned(),
                         global: false,
                         partition_key: None,
-                        sort_key: Some(KeyAttribute::string("eventTime")),
+                        sort_key: Some(KeyAttribute::string(tables::run_log::EVENT_TIME)),
                     }],
                     true,
                 ),
@@ -343,14 +275,14 @@ impl Tables {
                 scope,
                 "Dependencies",
                 table(
-                    tables::DEPENDENCIES,
-                    "parent",
-                    Some("child"),
+                    tables::dependencies::NAME,
+                    tables::dependencies::PARTITION,
+                    Some(tables::dependencies::SORT),
                     vec![Index {
-                        name: tables::DEPENDENCIES_BY_CHILD.to_owned(),
+                        name: tables::dependencies::BY_CHILD.to_owned(),
                         global: true,
-                        partition_key: Some(KeyAttribute::string("child")),
-                        sort_key: Some(KeyAttribute::string("parent")),
+                        partition_key: Some(KeyAttribute::string(tables::dependencies::SORT)),
+                        sort_key: Some(KeyAttribute::string(tables::dependencies::PARTITION)),
                     }],
                     false,
                 ),
@@ -359,9 +291,9 @@ impl Tables {
                 scope,
                 "TriggerRecords",
                 table(
-                    tables::TRIGGERS,
-                    "pipeline",
-                    Some("record"),
+                    tables::triggers::NAME,
+                    tables::triggers::PARTITION,
+                    Some(tables::triggers::SORT),
                     Vec::new(),
                     true,
                 ),
@@ -369,12 +301,24 @@ impl Tables {
             slack_channels: Table::new(
                 scope,
                 "SlackChannels",
-                table(tables::SLACK_CHANNELS, "pipeline", None, Vec::new(), false),
+                table(
+                    tables::slack_channels::NAME,
+                    tables::slack_channels::PARTITION,
+                    None,
+                    Vec::new(),
+                    false,
+                ),
             )?,
             slack_threads: Table::new(
                 scope,
                 "SlackThreads",
-                table(tables::SLACK_THREADS, "execution", None, Vec::new(), true),
+                table(
+                    tables::slack_threads::NAME,
+                    tables::slack_threads::PARTITION,
+                    None,
+                    Vec::new(),
+                    true,
+                ),
             )?,
         })
     }
@@ -417,10 +361,10 @@ fn trigger_manager(
             role: LambdaRole::TriggerManager,
             description: "Logs every pipeline status event and broadcasts one trigger event per pipeline whose condition now holds",
             environment: vec![
-                ("RUN_LOG_TABLE", tables.run_log.name()),
-                ("TRIGGER_RECORDS_TABLE", tables.triggers.name()),
-                ("DEPENDENCIES_TABLE", tables.dependencies.name()),
-                ("CENTRAL_BUS_NAME", bus.name()),
+                (env::RUN_LOG_TABLE, tables.run_log.name()),
+                (env::TRIGGER_RECORDS_TABLE, tables.triggers.name()),
+                (env::DEPENDENCIES_TABLE, tables.dependencies.name()),
+                (env::CENTRAL_BUS_NAME, bus.name()),
             ],
             policy: PolicyDocument::with([
                 // Log each status event and keep each pipeline's latest.
@@ -499,7 +443,7 @@ fn watch(
         scope,
         "DeadLettersDepth",
         AlarmProps {
-            name: Some("dpc-central-dead-letters".to_owned()),
+            name: Some(names::DEAD_LETTER_QUEUE.to_owned()),
             description: "Events the central bus could not deliver (to the trigger manager or to an account's pipeline bus) wait in dpc-central-dead-letters".to_owned(),
             namespace: "AWS/SQS".to_owned(),
             metric_name: "ApproximateNumberOfMessagesVisible".to_owned(),
@@ -644,9 +588,9 @@ fn apis(
             role: LambdaRole::DependenciesWriter,
             description: "The dependency API: registers, reads and removes a pipeline's condition and its edges to its parents",
             environment: vec![
-                ("DEPENDENCIES_TABLE", tables.dependencies.name()),
-                ("RUN_LOG_TABLE", tables.run_log.name()),
-                ("TRIGGER_RECORDS_TABLE", tables.triggers.name()),
+                (env::DEPENDENCIES_TABLE, tables.dependencies.name()),
+                (env::RUN_LOG_TABLE, tables.run_log.name()),
+                (env::TRIGGER_RECORDS_TABLE, tables.triggers.name()),
             ],
             policy: PolicyDocument::with([
                 // The edges and conditions it maintains.
@@ -669,7 +613,7 @@ fn apis(
         DpcFunction {
             role: LambdaRole::SlackChannelWriter,
             description: "The Slack API: registers and removes the Slack channels of a pipeline",
-            environment: vec![("SLACK_CHANNELS_TABLE", tables.slack_channels.name())],
+            environment: vec![(env::SLACK_CHANNELS_TABLE, tables.slack_channels.name())],
             policy: PolicyDocument::with([tables.slack_channels.read_write_statement()]),
             dead_letter_queue: None,
             async_retries: None,
@@ -685,10 +629,10 @@ fn apis(
             role: LambdaRole::SlackPoster,
             description: "The Slack API: posts a pipeline's run messages to its channels, one thread per execution",
             environment: vec![
-                ("SLACK_CHANNELS_TABLE", tables.slack_channels.name()),
-                ("SLACK_THREADS_TABLE", tables.slack_threads.name()),
+                (env::SLACK_CHANNELS_TABLE, tables.slack_channels.name()),
+                (env::SLACK_THREADS_TABLE, tables.slack_threads.name()),
                 (
-                    "SLACK_TOKEN_SECRET_NAME",
+                    env::SLACK_TOKEN_SECRET_NAME,
                     Expr::from(central.slack_token_secret_name.as_str()),
                 ),
             ],
@@ -709,7 +653,7 @@ fn apis(
     )?;
 
     let dependency_routes = ["GET", "PUT", "DELETE"].map(|method| Route {
-        path: "/dependencies/{account}/{pipeline}".to_owned(),
+        path: format!("/{}/{{account}}/{{pipeline}}", api::DEPENDENCIES_RESOURCE),
         method: method.to_owned(),
         function_arn: writer.arn(),
         function_id: "DependenciesWriter".to_owned(),
@@ -733,14 +677,14 @@ fn apis(
     )?;
     let mut slack_routes: Vec<Route> = ["PUT", "DELETE"]
         .map(|method| Route {
-            path: "/channels/{account}/{pipeline}".to_owned(),
+            path: format!("/{}/{{account}}/{{pipeline}}", api::CHANNELS_RESOURCE),
             method: method.to_owned(),
             function_arn: channels.arn(),
             function_id: "SlackChannelWriter".to_owned(),
         })
         .to_vec();
     slack_routes.push(Route {
-        path: "/messages".to_owned(),
+        path: format!("/{}", api::MESSAGES_RESOURCE),
         method: "POST".to_owned(),
         function_arn: poster.arn(),
         function_id: "SlackPoster".to_owned(),

@@ -458,7 +458,7 @@ fn the_claims_table_makes_a_trigger_start_one_run() {
         &t,
         "AWS::DynamoDB::Table",
         "TableName",
-        &json!(names::CLAIMS_TABLE),
+        &json!(dpc_model::contract::tables::claims::NAME),
     );
     let p = &table["Properties"];
     assert_eq!(

@@ -274,7 +274,7 @@ fn tables_hold_the_state_model_and_outlive_the_stack() {
         let p = &find(&t, "AWS::DynamoDB::Table", "TableName", &json!(name))["Properties"];
         (p["KeySchema"].clone(), p["TimeToLiveSpecification"].clone())
     };
-    let (run_log, ttl) = keys(tables::RUN_LOG);
+    let (run_log, ttl) = keys(tables::run_log::NAME);
     assert_eq!(
         run_log,
         json!([{"AttributeName": "pipeline", "KeyType": "HASH"}, {"AttributeName": "event", "KeyType": "RANGE"}])
@@ -284,14 +284,14 @@ fn tables_hold_the_state_model_and_outlive_the_stack() {
         &t,
         "AWS::DynamoDB::Table",
         "TableName",
-        &json!(tables::RUN_LOG),
+        &json!(tables::run_log::NAME),
     );
     assert_eq!(
         run_log_table["Properties"]["LocalSecondaryIndexes"][0]["KeySchema"],
         json!([{"AttributeName": "pipeline", "KeyType": "HASH"}, {"AttributeName": "eventTime", "KeyType": "RANGE"}]),
         "a pipeline's events ordered by event time"
     );
-    let (deps, deps_ttl) = keys(tables::DEPENDENCIES);
+    let (deps, deps_ttl) = keys(tables::dependencies::NAME);
     assert_eq!(
         deps,
         json!([{"AttributeName": "parent", "KeyType": "HASH"}, {"AttributeName": "child", "KeyType": "RANGE"}]),
@@ -302,22 +302,22 @@ fn tables_hold_the_state_model_and_outlive_the_stack() {
         &t,
         "AWS::DynamoDB::Table",
         "TableName",
-        &json!(tables::DEPENDENCIES),
+        &json!(tables::dependencies::NAME),
     );
     assert_eq!(
         deps_table["Properties"]["GlobalSecondaryIndexes"][0]["IndexName"],
-        tables::DEPENDENCIES_BY_CHILD
+        tables::dependencies::BY_CHILD
     );
-    let (triggers, triggers_ttl) = keys(tables::TRIGGERS);
+    let (triggers, triggers_ttl) = keys(tables::triggers::NAME);
     assert_eq!(triggers[1]["AttributeName"], "record");
     assert!(triggers_ttl.is_object());
-    let (channels, channels_ttl) = keys(tables::SLACK_CHANNELS);
+    let (channels, channels_ttl) = keys(tables::slack_channels::NAME);
     assert_eq!(
         channels,
         json!([{"AttributeName": "pipeline", "KeyType": "HASH"}])
     );
     assert!(channels_ttl.is_null());
-    let (threads, threads_ttl) = keys(tables::SLACK_THREADS);
+    let (threads, threads_ttl) = keys(tables::slack_threads::NAME);
     assert_eq!(
         threads,
         json!([{"AttributeName": "execution", "KeyType": "HASH"}])

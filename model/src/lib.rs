@@ -9,9 +9,12 @@
 //! The trigger semantics (SPEC: "Trigger semantics") are [`evaluate`]: one pure
 //! function the central Lambda, `dpc simulate` ([`simulate()`]) and the tests share.
 //! The state it needs, in the shape a table holds, is in [`state`]; the names dpc
-//! gives things are in [`naming`].
+//! gives things are in [`naming`]; the names the templates and the runtime must agree
+//! on (tables and their keys, environment variables, parameters, event sources) are in
+//! [`contract`].
 
 pub mod condition;
+pub mod contract;
 pub mod duration;
 pub mod event;
 pub mod naming;

@@ -85,6 +85,15 @@ pub fn pipeline_resource_name(kind: NameKind, pipeline: &str, suffix: Option<&st
     }
 }
 
+/// The alert topic of a pipeline: `dpc-<name>-alerts`. The execution tracker publishes
+/// a pipeline's notifications to it; the pipeline stack creates it.
+pub fn alert_topic_name(pipeline: &str) -> String {
+    pipeline_resource_name(NameKind::SnsTopic, pipeline, Some(ALERT_TOPIC_SUFFIX))
+}
+
+/// The suffix of a pipeline's alert topic name ([`alert_topic_name`]).
+pub const ALERT_TOPIC_SUFFIX: &str = "alerts";
+
 /// The roles of dpc's Lambda functions (SPEC, Lambdas: `dpc-<role>`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LambdaRole {
@@ -357,6 +366,11 @@ impl AwsEnv {
         )
     }
 
+    /// The ARN of pipeline `pipeline`'s alert topic ([`alert_topic_name`]) here.
+    pub fn alert_topic_arn(&self, pipeline: &str) -> String {
+        self.arn("sns", &alert_topic_name(pipeline))
+    }
+
     /// The ARN of the SQS queue named `queue_name` here.
     pub fn sqs_queue_arn(&self, queue_name: &str) -> String {
         self.arn("sqs", queue_name)
@@ -501,6 +515,11 @@ mod tests {
         assert_eq!(
             user.state_machine_arn_prefix(),
             "arn:aws:states:eu-west-1:444444444444:stateMachine:dpc-"
+        );
+        assert_eq!(alert_topic_name("pipeline-x"), "dpc-pipeline-x-alerts");
+        assert_eq!(
+            user.alert_topic_arn("pipeline-x"),
+            "arn:aws:sns:eu-west-1:444444444444:dpc-pipeline-x-alerts"
         );
         assert_eq!(
             user.sqs_queue_arn("dpc-dead-letters"),

@@ -10,12 +10,12 @@
 //! account setup stack, one per function, never one per pipeline.
 
 use super::setup::AccountSetup;
-use crate::account::params;
 use crate::aws::events::{CfnRuleTarget, EventPattern, Rule, RuleProps};
 use crate::aws::logs::CfnSubscriptionFilter;
 use crate::aws::sns::Topic;
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, dynamic_ref};
 use dpc_model::Status;
+use dpc_model::contract::{events, params};
 use dpc_model::naming::{self, LambdaRole, NameKind};
 use dpc_schema::{NotificationType, Pipeline, Target};
 
@@ -34,9 +34,10 @@ pub struct Alerting {
     pub slack_channels: Vec<String>,
 }
 
-/// The topic's name: `dpc-<name>-alerts`.
+/// The topic's name: `dpc-<name>-alerts` ([`naming::alert_topic_name`], which the
+/// execution tracker publishes to).
 pub fn topic_name(pipeline: &str) -> String {
-    naming::pipeline_resource_name(NameKind::SnsTopic, pipeline, Some("alerts"))
+    naming::alert_topic_name(pipeline)
 }
 
 /// Adds alerting under `scope/Alerts`. Nothing is added when the pipeline has no target.
@@ -109,8 +110,8 @@ pub fn add(
 
     let tracker = Expr::from(setup.lambda_arn(LambdaRole::ExecutionTracker));
     let mut pattern = EventPattern::new()
-        .source(["aws.states"])
-        .detail_type(["Step Functions Execution Status Change"])
+        .source([events::SFN_SOURCE])
+        .detail_type([events::SFN_STATUS_DETAIL_TYPE])
         .exact(
             &["detail", "stateMachineArn"],
             [setup.env.state_machine_arn(&pipeline.name)],

@@ -5,10 +5,10 @@
 //! read from SSM parameters under `/dpc/` with `{{resolve:ssm:...}}`; everything else
 //! has a name both stacks compute the same way.
 //!
-//! The names come from [`crate::account`] and [`crate::central`], so the two stacks
-//! cannot drift apart; only the tags on clusters are the pipeline stack's own.
+//! The names come from [`dpc_model::contract`], as the account setup stack's do, so the
+//! two stacks cannot drift apart.
 
-use crate::account::{names, params};
+use dpc_model::contract::{account as names, events, params, tables, tags};
 use dpc_model::naming::{self, AwsEnv, LambdaRole};
 
 /// SSM parameter: the EMR primary (master) node security group id.
@@ -26,11 +26,11 @@ pub const SSM_KMS_KEY_ARN: &str = params::KEY_ARN;
 pub const EMR_SERVICE_ROLE_NAME: &str = names::EMR_SERVICE_ROLE;
 
 /// The DynamoDB table where executions claim their trigger.
-pub const CLAIM_TABLE_NAME: &str = names::CLAIMS_TABLE;
+pub const CLAIM_TABLE_NAME: &str = tables::claims::NAME;
 /// The claim table's partition key (a string).
-pub const CLAIM_TABLE_KEY: &str = names::CLAIMS_KEY;
+pub const CLAIM_TABLE_KEY: &str = tables::claims::PARTITION;
 /// The claim table's TTL attribute (epoch seconds, a number).
-pub const CLAIM_TABLE_TTL: &str = "expiresAt";
+pub const CLAIM_TABLE_TTL: &str = tables::TTL_ATTRIBUTE;
 /// How long a claim is kept: far longer than EventBridge redelivers an event (24 hours).
 pub const CLAIM_TTL_SECONDS: u64 = 30 * 24 * 3600;
 
@@ -39,17 +39,17 @@ pub const EMR_LOG_PREFIX: &str = names::EMR_LOG_PREFIX;
 
 /// The cluster tag that names the execution a cluster belongs to; the cleanup Lambda
 /// terminates clusters whose execution was aborted or timed out by this tag.
-pub const EXECUTION_TAG: &str = names::EXECUTION_TAG;
+pub const EXECUTION_TAG: &str = tags::EXECUTION;
 /// The cluster tag that names the pipeline; the state machine's EMR permissions are
 /// limited to clusters with its own value.
-pub const PIPELINE_TAG: &str = "dpc:pipeline";
+pub const PIPELINE_TAG: &str = tags::PIPELINE;
 /// The cluster tag that names the owner.
-pub const OWNER_TAG: &str = "dpc:owner";
+pub const OWNER_TAG: &str = tags::OWNER;
 
 /// `source` of the status event a state machine reports about itself.
-pub const STATUS_SOURCE: &str = crate::central::PIPELINE_STATUS_SOURCE;
+pub const STATUS_SOURCE: &str = events::PIPELINE_STATUS_SOURCE;
 /// `detail-type` of that event.
-pub const STATUS_DETAIL_TYPE: &str = crate::central::PIPELINE_STATUS_DETAIL_TYPE;
+pub const STATUS_DETAIL_TYPE: &str = events::PIPELINE_STATUS_DETAIL_TYPE;
 
 /// The names and ARNs of one account's shared resources.
 #[derive(Clone, Debug)]

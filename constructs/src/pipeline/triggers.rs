@@ -4,12 +4,12 @@
 
 use super::pattern::{self, TriggerPattern};
 use super::setup::AccountSetup;
-use crate::account::params;
 use crate::aws::events::{CfnRuleTarget, Rule, RuleProps};
 use crate::aws::scheduler::{
     CfnSchedule, FlexibleTimeWindow, ScheduleDeadLetterConfig, ScheduleRetryPolicy, ScheduleTarget,
 };
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, Severity, dynamic_ref};
+use dpc_model::contract::params;
 use dpc_model::naming::{self, NameKind};
 use dpc_schema::{Pipeline, Schedule, Trigger};
 
