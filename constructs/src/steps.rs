@@ -6,7 +6,7 @@
 //! - the loader ([`StepTypes::registry`]): `pipeline.yaml` files and pipelines built in
 //!   code may name it, its fields are checked against its schema (and `dpc schema`'s
 //!   JSON Schema gets them), then by [`StepType::validate`]; it resolves to
-//!   [`StepConfig::Custom`](dpc_schema::StepConfig::Custom);
+//!   [`StepConfig::Custom`];
 //! - the constructs ([`StepTypes::renderers`]): each step of the type becomes an
 //!   `addStep.sync` task running [`StepType::emr_step`] on the pipeline's cluster, inside
 //!   the same retries, timeouts and cancellation as the built-in kinds; its scripts are

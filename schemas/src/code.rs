@@ -1,8 +1,9 @@
 //! Pipelines built in code: a [`PipelineFile`] a program made instead of a person.
 //!
 //! A program (a custom dpc binary, or a test) builds the same typed `pipeline.yaml` a
-//! person writes and hands it to the loader through [`LoadOptions::pipelines`]
-//! (`crate::LoadOptions`), or checks it alone with [`check_pipeline`]. The loader writes
+//! person writes and hands it to the loader through
+//! [`LoadOptions::pipelines`](crate::LoadOptions::pipelines), or checks it alone with
+//! [`check_pipeline`]. The loader writes
 //! it out as YAML ([`CodePipeline::to_yaml`]) and reads that text exactly as it reads a
 //! file: the schema (with the registered step kinds), the language's rules (unknown
 //! `dependsOn`, cycles, cron expressions, macros, …) and, with the organisation, the
