@@ -216,10 +216,12 @@ pub mod events {
     /// bus), because EventBridge delivers Step Functions' own events on a best-effort
     /// basis.
     ///
-    /// The report's `detail` has the fields of Step Functions' own detail that the
-    /// trigger manager reads, spelled the same way: `executionArn`, `stateMachineArn`,
-    /// `name`, `status`, `startDate`, `stopDate` (epoch milliseconds) and
-    /// `redriveCount`; so both reports of one status are the same status event.
+    /// The report's `detail`: `version` (`"1"`), `pipeline` (the name), `account` (the
+    /// id), `status` (the final status the state machine reached itself: `SUCCEEDED`,
+    /// `FAILED` or `TIMED_OUT`), `executionArn`, `stateMachineArn` and `redriveCount`
+    /// (spelled as in Step Functions' own detail), and `error` when the run did not
+    /// succeed; the event's `time` is when it was put. Both reports of one status are the
+    /// same status event to the trigger manager.
     pub const PIPELINE_STATUS_SOURCE: &str = "dpc.pipeline";
     /// `detail-type` of a dpc state machine's own status report.
     pub const PIPELINE_STATUS_DETAIL_TYPE: &str = "Pipeline Status Change";
