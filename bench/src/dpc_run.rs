@@ -34,8 +34,13 @@ pub struct RunReport {
     pub load_ms: f64,
     /// Synthesis in memory, in milliseconds.
     pub synth_ms: f64,
+    /// The part of `synth_ms` spent building the construct tree (the rest renders,
+    /// lints and assembles).
+    pub construct_ms: f64,
     /// Writing the assembly, in milliseconds.
     pub write_ms: f64,
+    /// Peak memory so far (KiB) after loading, after synthesis, and after writing.
+    pub peak_kib_after: [Option<u64>; 3],
 }
 
 impl RunReport {
@@ -58,8 +63,12 @@ impl RunReport {
             "removed": self.removed,
             "loadMs": self.load_ms,
             "synthMs": self.synth_ms,
+            "constructMs": self.construct_ms,
             "writeMs": self.write_ms,
             "totalMs": self.total_ms(),
+            "peakKiBAfterLoad": self.peak_kib_after[0],
+            "peakKiBAfterSynth": self.peak_kib_after[1],
+            "peakKiBAfterWrite": self.peak_kib_after[2],
             "peakKiB": peak_kib,
         })
     }
@@ -79,16 +88,21 @@ pub fn run_once(org: &Path, out: &Path) -> Result<RunReport, String> {
     let (organisation, _warnings) = dpc_schema::load_organisation_with_options(org, &options)
         .map_err(|errors| render("validate", &errors))?;
     let loaded = Instant::now();
-    let assembly = dpc_constructs::app::synthesize(
-        &organisation,
-        dpc_constructs::app::SynthOptions::default(),
-    )
-    .map_err(|errors| render("synth", &errors))?;
+    let peak_loaded = crate::measure::peak_rss_kib();
+    // `synthesize` is exactly these two calls; made separately to time the construct
+    // phase (building the tree) apart from rendering, lint and the assembly.
+    let built =
+        dpc_constructs::app::build_app(&organisation, dpc_constructs::app::SynthOptions::default())
+            .map_err(|errors| render("synth", &errors))?;
+    let constructed = Instant::now();
+    let assembly = built.synth().map_err(|errors| render("synth", &errors))?;
     let synthesized = Instant::now();
+    let peak_synthesized = crate::measure::peak_rss_kib();
     let report = assembly
         .write(out)
         .map_err(|error| render("write", &[error]))?;
     let written_at = Instant::now();
+    let peak_written = crate::measure::peak_rss_kib();
 
     let resources = assembly
         .stacks()
@@ -121,7 +135,9 @@ pub fn run_once(org: &Path, out: &Path) -> Result<RunReport, String> {
         written: report.written,
         load_ms: ms(started, loaded),
         synth_ms: ms(loaded, synthesized),
+        construct_ms: ms(loaded, constructed),
         write_ms: ms(synthesized, written_at),
+        peak_kib_after: [peak_loaded, peak_synthesized, peak_written],
     })
 }
 
