@@ -1,10 +1,10 @@
 //! dpc's Lambda runtime: one binary (`bootstrap`, for `provided.al2023`) serving every
 //! Lambda function of the platform. The environment variable `DPC_HANDLER` (set by
-//! the templates) chooses the handler; [`env`] lists every variable and table key
+//! the templates) chooses the handler; [`mod@env`] lists every variable and table key
 //! the handlers rely on.
 //!
 //! Central account: [`trigger_manager`], [`dependencies`] (the dependency API),
-//! [`slack_channels`] and [`slack_poster`] (the Slack API). User accounts:
+//! [`slack`] (the Slack API: the channel writer and the message poster). User accounts:
 //! [`tracker`] (execution tracker), [`slack_caller`], [`cleanup`] and
 //! [`registration`] (the custom-resource provider).
 //!
