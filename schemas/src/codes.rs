@@ -86,6 +86,10 @@ pub const NO_RELEASE_LABEL: &str = "DM0221";
 pub const BAD_TRIGGER: &str = "DM0222";
 /// A Slack channel that is not `#name`, `name` or a channel id.
 pub const BAD_SLACK_CHANNEL: &str = "DM0223";
+/// An `access` S3 location the cluster role cannot be granted as written: `*`, `?` or
+/// `${` in the key prefix (IAM would read a wildcard or a variable), or a bucket name S3
+/// does not allow.
+pub const BAD_ACCESS_LOCATION: &str = "DM0224";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

@@ -278,6 +278,8 @@ impl SchemaValidator {
                     ));
                 } else if pattern == patterns::DURATION {
                     d = d.with_help("write a number and a unit (d, h, m, s), largest unit first, e.g. `30m`, `6h`, `1h30m`");
+                } else if let Some(help) = id_help(pattern, &written) {
+                    d = d.with_help(help);
                 }
                 vec![d.with_note(format!("the pattern is `{pattern}`"))]
             }
@@ -523,7 +525,7 @@ fn pattern_meaning(pattern: &str) -> String {
         ),
         (
             patterns::ORGANIZATION_ID,
-            "an AWS Organizations id such as `o-a1b2c3d4e5`",
+            "an AWS Organizations id (`o-` and 10 to 32 lowercase letters or digits, e.g. `o-a1b2c3d4e5`)",
         ),
         (
             patterns::CDK_QUALIFIER,
@@ -538,10 +540,22 @@ fn pattern_meaning(pattern: &str) -> String {
             patterns::INSTANCE_TYPE,
             "an instance type such as `m5.xlarge`",
         ),
-        (patterns::VPC_ID, "a VPC id such as `vpc-0a1b2c3d`"),
-        (patterns::SUBNET_ID, "a subnet id such as `subnet-0a1b2c3d`"),
-        (patterns::KMS_KEY_ARN, "a KMS key ARN"),
-        (patterns::POLICY_ARN, "an IAM managed policy ARN"),
+        (
+            patterns::VPC_ID,
+            "a VPC id (`vpc-` and 8 or 17 lowercase hex digits, e.g. `vpc-0a1b2c3d`)",
+        ),
+        (
+            patterns::SUBNET_ID,
+            "a subnet id (`subnet-` and 8 or 17 lowercase hex digits, e.g. `subnet-0a1b2c3d`)",
+        ),
+        (
+            patterns::KMS_KEY_ARN,
+            "a KMS key ARN (`arn:aws:kms:<region>:<account id>:key/<key id>`)",
+        ),
+        (
+            patterns::POLICY_ARN,
+            "an IAM managed policy ARN (`arn:aws:iam::<account id or aws>:policy/<path/name>`)",
+        ),
         (
             patterns::JAVA_CLASS,
             "a Java class name such as `com.example.Job`",
@@ -552,6 +566,50 @@ fn pattern_meaning(pattern: &str) -> String {
         || "of the expected form".to_string(),
         |(_, m)| m.to_string(),
     )
+}
+
+/// Why an AWS id or ARN does not match, where a common slip explains it.
+fn id_help(pattern: &str, written: &str) -> Option<String> {
+    let hex_id = |prefix: &str, what: &str| {
+        let digits = written.strip_prefix(prefix)?;
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            if digits.chars().any(|c| c.is_ascii_uppercase()) {
+                return Some(format!(
+                    "AWS writes {what} ids in lowercase: `{prefix}{}`",
+                    digits.to_ascii_lowercase()
+                ));
+            }
+            return Some(format!(
+                "`{written}` has {} hex digits after `{prefix}`; {what} ids have 8 or 17",
+                digits.len()
+            ));
+        }
+        None
+    };
+    if pattern == patterns::VPC_ID {
+        hex_id("vpc-", "VPC")
+    } else if pattern == patterns::SUBNET_ID {
+        hex_id("subnet-", "subnet")
+    } else if pattern == patterns::KMS_KEY_ARN && written.contains(":alias/") {
+        Some(
+            "IAM grants the use of a key by the key's ARN, never by an alias ARN: use the ARN of the key the alias points to".to_string(),
+        )
+    } else if pattern == patterns::ORGANIZATION_ID
+        && written.starts_with("o-")
+        && written.chars().any(|c| c.is_ascii_uppercase())
+    {
+        Some(format!(
+            "AWS writes organization ids in lowercase: `{}`",
+            written.to_ascii_lowercase()
+        ))
+    } else if pattern == patterns::ORGANIZATION_ID && written.starts_with("r-") {
+        Some(
+            "`r-…` is the id of the organization's root; use the organization's id `o-…`"
+                .to_string(),
+        )
+    } else {
+        None
+    }
 }
 
 /// A name made valid: lowercase, `_` and spaces to `-`, other characters dropped.

@@ -100,6 +100,22 @@ pub(crate) fn resolve(
     let notifications = notifications(file.notifications.as_ref(), cx);
 
     let access = file.access.clone().unwrap_or_default();
+    for (list, locations) in [("read", &access.read), ("write", &access.write)] {
+        for (i, location) in locations.iter().flatten().enumerate() {
+            if let Some(problem) = access_location_problem(location) {
+                cx.push(
+                    Diagnostic::error(
+                        codes::BAD_ACCESS_LOCATION,
+                        format!("`{location}` cannot be granted as written: {problem}"),
+                    )
+                    .with_label(problem.label())
+                    .with_help(problem.help()),
+                    &format!("/access/{list}/{i}"),
+                    At::Value,
+                );
+            }
+        }
+    }
     let access = Access {
         read: access.read.unwrap_or_default(),
         write: access.write.unwrap_or_default(),
@@ -924,6 +940,81 @@ fn notifications(
     })
 }
 
+/// Why an `access` S3 location cannot become the cluster role's grant as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AccessProblem {
+    /// `*` or `?` in the key prefix: IAM would read them as wildcards.
+    Wildcard(char),
+    /// `${` in the key prefix: IAM and CloudFormation would read a variable.
+    Variable,
+    /// A bucket name S3 does not allow (beyond what the schema's pattern says).
+    BucketName(&'static str),
+}
+
+impl AccessProblem {
+    fn label(self) -> &'static str {
+        match self {
+            AccessProblem::Wildcard(_) => "a wildcard in the role's policy",
+            AccessProblem::Variable => "a variable in the role's policy",
+            AccessProblem::BucketName(_) => "not a bucket name S3 allows",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            AccessProblem::Wildcard(_) | AccessProblem::Variable => {
+                "access lists exact key prefixes (the role gets `<prefix>*`); name each prefix the jobs use"
+            }
+            AccessProblem::BucketName(_) => {
+                "bucket names have 3 to 63 lowercase letters, digits, `.` and `-`, with no `..`, `.-` or `-.`, and are not IP addresses"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for AccessProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AccessProblem::Wildcard(c) => write!(
+                f,
+                "`{c}` in the key prefix would be a wildcard in the cluster role's policy"
+            ),
+            AccessProblem::Variable => f.write_str(
+                "`${` in the key prefix would be read as a policy variable (or a CloudFormation substitution)",
+            ),
+            AccessProblem::BucketName(why) => write!(f, "the bucket name {why}"),
+        }
+    }
+}
+
+/// What is wrong with an `access` location `s3://bucket/prefix`, if anything the schema's
+/// pattern cannot say; `None` also for text that is no S3 location (the schema reports it).
+pub(crate) fn access_location_problem(location: &str) -> Option<AccessProblem> {
+    let rest = location.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.contains("..") {
+        return Some(AccessProblem::BucketName("has `..`"));
+    }
+    if bucket.contains(".-") || bucket.contains("-.") {
+        return Some(AccessProblem::BucketName("has `.` next to `-`"));
+    }
+    let parts: Vec<&str> = bucket.split('.').collect();
+    if parts.len() == 4
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(AccessProblem::BucketName("is an IP address"));
+    }
+    if let Some(c) = prefix.chars().find(|c| matches!(c, '*' | '?')) {
+        return Some(AccessProblem::Wildcard(c));
+    }
+    if prefix.contains("${") {
+        return Some(AccessProblem::Variable);
+    }
+    None
+}
+
 /// A plain check of an address's shape: `local@domain.tld`, no spaces, one `@`.
 pub(crate) fn valid_email(address: &str) -> bool {
     let Some((local, domain)) = address.split_once('@') else {
@@ -981,5 +1072,38 @@ mod tests {
         assert!(valid_slack_channel("data-pipeline-alerts"));
         assert!(valid_slack_channel("C0123ABCD45"));
         assert!(!valid_slack_channel("#Alerts Channel"));
+    }
+
+    #[test]
+    fn access_locations_are_exact_prefixes_of_real_buckets() {
+        for fine in [
+            "s3://lake/listings/",
+            "s3://lake",
+            "s3://my.lake-1/a/b/",
+            "s3://lake/cost$/",
+        ] {
+            assert_eq!(access_location_problem(fine), None, "{fine}");
+        }
+        assert_eq!(
+            access_location_problem("s3://lake/*/2024/"),
+            Some(AccessProblem::Wildcard('*'))
+        );
+        assert_eq!(
+            access_location_problem("s3://lake/day-?/"),
+            Some(AccessProblem::Wildcard('?'))
+        );
+        assert_eq!(
+            access_location_problem("s3://lake/${aws:username}/"),
+            Some(AccessProblem::Variable)
+        );
+        for bad in ["s3://my..lake/", "s3://my.-lake/x/", "s3://192.168.1.10/x/"] {
+            assert!(
+                matches!(
+                    access_location_problem(bad),
+                    Some(AccessProblem::BucketName(_))
+                ),
+                "{bad}"
+            );
+        }
     }
 }

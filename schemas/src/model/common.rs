@@ -31,14 +31,17 @@ pub mod patterns {
     pub const SECRET_NAME: &str = "^[A-Za-z0-9/_+=.@-]{1,512}$";
     /// An EC2 instance type such as `m5.xlarge`.
     pub const INSTANCE_TYPE: &str = "^[a-z][a-z0-9-]*\\.[a-z0-9]+$";
-    /// A VPC id.
-    pub const VPC_ID: &str = "^vpc-[0-9a-f]{8,17}$";
-    /// A subnet id.
-    pub const SUBNET_ID: &str = "^subnet-[0-9a-f]{8,17}$";
-    /// A KMS key (or alias) ARN.
-    pub const KMS_KEY_ARN: &str = "^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$";
-    /// An IAM managed policy ARN.
-    pub const POLICY_ARN: &str = "^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$";
+    /// A VPC id: `vpc-` and 8 (older VPCs) or 17 lowercase hex digits.
+    pub const VPC_ID: &str = "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$";
+    /// A subnet id: `subnet-` and 8 (older subnets) or 17 lowercase hex digits.
+    pub const SUBNET_ID: &str = "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$";
+    /// A KMS key ARN: the key id is a lowercase UUID, or `mrk-` and 32 hex digits for a
+    /// multi-Region key. Not an alias ARN: IAM decides on a key's use by the key's ARN,
+    /// so a grant on an alias ARN would allow nothing.
+    pub const KMS_KEY_ARN: &str = "^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$";
+    /// An IAM managed policy ARN: AWS's (`iam::aws:`) or an account's, with an optional
+    /// path; names of letters, digits and `+=,.@_-`, at most 128 characters.
+    pub const POLICY_ARN: &str = "^arn:aws(-[a-z]+)*:iam::([0-9]{12}|aws):policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$";
     /// A Java class name.
     pub const JAVA_CLASS: &str = "^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*)*$";
     /// An EventBridge bus name.

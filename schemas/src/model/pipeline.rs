@@ -277,7 +277,8 @@ pub struct HiveMetastoreFile {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccessFile {
-    /// S3 locations the jobs may read, e.g. `s3://lake/listings/`.
+    /// S3 locations the jobs may read, e.g. `s3://lake/listings/`: a bucket, or a bucket
+    /// and an exact key prefix (no `*`, `?` or `${`); the role may read `<prefix>*`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(inner(pattern(patterns::S3_URI)))]
     pub read: Option<Vec<String>>,
@@ -288,7 +289,9 @@ pub struct AccessFile {
     /// Glue Data Catalog databases the jobs may use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glue_databases: Option<Vec<String>>,
-    /// ARNs of KMS keys the jobs may use to decrypt and encrypt data.
+    /// ARNs of KMS keys the jobs may use to decrypt and encrypt data: key ARNs
+    /// (`arn:aws:kms:<region>:<account>:key/<key id>`), not alias ARNs, which IAM does not
+    /// grant a key's use by.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(inner(pattern(patterns::KMS_KEY_ARN)))]
     pub kms_keys: Option<Vec<String>>,

@@ -84,10 +84,11 @@ pub struct AccountFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkFile {
-    /// The VPC id, e.g. `vpc-0a1b2c3d`.
+    /// The VPC id: `vpc-` and 8 or 17 lowercase hex digits, e.g. `vpc-0a1b2c3d`.
     #[schemars(pattern(patterns::VPC_ID))]
     pub vpc_id: String,
-    /// The subnets clusters may use (at least one).
+    /// The subnets clusters may use (at least one), each `subnet-` and 8 or 17 lowercase
+    /// hex digits.
     #[schemars(length(min = 1), inner(pattern(patterns::SUBNET_ID)))]
     pub subnet_ids: Vec<String>,
     /// Whether the subnets are private (no public IPs on cluster nodes). Defaults to `true`.
@@ -133,7 +134,8 @@ pub struct EmrDefaultsFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IamFile {
-    /// The ARN of a managed policy set as the permissions boundary of every role dpc makes.
+    /// The ARN of a managed policy set as the permissions boundary of every role dpc makes,
+    /// e.g. `arn:aws:iam::111111111111:policy/dpc-boundary`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::POLICY_ARN))]
     pub permissions_boundary: Option<String>,
