@@ -202,7 +202,7 @@ impl BuiltApp {
         })?;
         let mut bytes = serde_json::to_vec_pretty(&self.lineage).map_err(|e| {
             vec![Diagnostic::error(
-                "DM0411",
+                crate::aws::codes::LINEAGE_UNRENDERABLE,
                 format!("cannot render {LINEAGE_FILE}: {e}"),
             )]
         })?;

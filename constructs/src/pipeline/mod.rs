@@ -48,7 +48,7 @@ use setup::AccountSetup;
 
 /// Diagnostic code: the steps do not form a DAG dpc can run (the loader checks this
 /// first, so it means the model was built by hand).
-pub const INVALID_STEPS: &str = "DM0314";
+pub const INVALID_STEPS: &str = crate::aws::codes::INVALID_STEPS;
 
 /// What [`build`] needs besides the pipeline.
 pub struct BuildContext<'a> {

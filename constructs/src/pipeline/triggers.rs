@@ -13,8 +13,9 @@ use dpc_model::contract::params;
 use dpc_model::naming::{self, NameKind};
 use dpc_schema::{Pipeline, Schedule, Trigger};
 
-/// Diagnostic code: the trigger rule matches pipeline and account only.
-pub const PATTERN_WITHOUT_STATUSES: &str = "DM0313";
+/// Diagnostic code (a warning): the trigger rule matches pipeline and account only
+/// ([`crate::aws::codes::PATTERN_WITHOUT_STATUSES`]).
+pub const PATTERN_WITHOUT_STATUSES: &str = crate::aws::codes::PATTERN_WITHOUT_STATUSES;
 
 /// What the trigger resources were made of, for tests and the report.
 #[derive(Clone, Debug, Default)]
