@@ -327,7 +327,7 @@ fn a_duplicate_trigger_ends_at_once() {
     );
     assert_eq!(
         args["Item"]["triggerId"]["S"],
-        "{% 'pipeline-x#trigger#' & $states.input.input.id %}"
+        "{% 'pipeline-x#trigger#' & $states.input.input.time %}"
     );
     assert!(
         args["Item"]["expiresAt"]["N"]
@@ -354,7 +354,7 @@ fn a_duplicate_trigger_ends_at_once() {
         .as_str()
         .unwrap();
     assert_eq!(first_task, "Claim trigger event");
-    assert_eq!(def["States"]["Claim execution"]["Next"], "Run date");
+    assert_eq!(def["States"]["Claim execution"]["Next"], "Report running");
 }
 
 #[test]

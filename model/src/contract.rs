@@ -180,6 +180,18 @@ pub mod tables {
         pub const NAME: &str = "dpc-trigger-claims";
         /// Partition key: what is claimed.
         pub const PARTITION: &str = "triggerId";
+
+        /// The claim key of a trigger event for `pipeline`: `<pipeline>#trigger#<time>`,
+        /// where `time` is the trigger event's `time` (the firing time t, which the
+        /// trigger manager puts as the event's `Time`, strictly increasing per child). A
+        /// redelivery and a re-put of one firing share it, though EventBridge gives
+        /// each put a new `id`. The state machine computes the same in JSONata.
+        pub fn trigger_key(pipeline: &str, time: &str) -> String {
+            format!("{pipeline}{TRIGGER_INFIX}{time}")
+        }
+
+        /// Between the pipeline's name and the event's time in [`trigger_key`].
+        pub const TRIGGER_INFIX: &str = "#trigger#";
     }
 }
 
@@ -217,14 +229,24 @@ pub mod events {
     /// basis.
     ///
     /// The report's `detail`: `version` (`"1"`), `pipeline` (the name), `account` (the
-    /// id), `status` (the final status the state machine reached itself: `SUCCEEDED`,
-    /// `FAILED` or `TIMED_OUT`), `executionArn`, `stateMachineArn` and `redriveCount`
-    /// (spelled as in Step Functions' own detail), and `error` when the run did not
-    /// succeed; the event's `time` is when it was put. Both reports of one status are the
-    /// same status event to the trigger manager.
+    /// id), `status` (`RUNNING` right after the run claimed its trigger, with
+    /// `startDate`, the execution's start in epoch milliseconds, as the status's time;
+    /// then the final status the state machine reached itself: `SUCCEEDED`, `FAILED` or
+    /// `TIMED_OUT`), `executionArn`, `stateMachineArn` and `redriveCount` (spelled as in
+    /// Step Functions' own detail), and `error` when the run did not succeed; a final
+    /// status's time is the event's `time` (when it was put). Both reports of one
+    /// terminal status are the same status event to the trigger manager; `RUNNING` of a
+    /// first run is taken from this report only, because Step Functions also reports
+    /// `RUNNING` for a duplicate execution that ran nothing.
     pub const PIPELINE_STATUS_SOURCE: &str = "dpc.pipeline";
     /// `detail-type` of a dpc state machine's own status report.
     pub const PIPELINE_STATUS_DETAIL_TYPE: &str = "Pipeline Status Change";
+
+    /// The key of a duplicate execution's output, `{"dpcDuplicate": true}`: an execution
+    /// that found its trigger already claimed ends `SUCCEEDED` having run nothing, and
+    /// Step Functions' status events of it carry that output, so the trigger manager
+    /// can ignore them.
+    pub const DUPLICATE_OUTPUT_KEY: &str = "dpcDuplicate";
 }
 
 /// The central APIs (REST, IAM auth, Lambda proxy integration).

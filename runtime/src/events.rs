@@ -48,6 +48,9 @@ pub struct StatusChange {
     pub execution_name: String,
     /// The error a failed run reported, when it says.
     pub error: Option<String>,
+    /// The execution found its trigger already claimed and ran nothing: its output
+    /// (in Step Functions' terminal events) is `{"dpcDuplicate": true}`.
+    pub duplicate: bool,
 }
 
 /// The parts of an execution ARN
@@ -165,6 +168,7 @@ pub fn status_change(event: &Value) -> Result<StatusChange, NotAStatusEvent> {
     };
     let time = event_time(event, detail, &status, redrive_count)?;
     let error = text(detail, "error").map(str::to_string);
+    let duplicate = marks_duplicate(detail.get("output"));
     Ok(StatusChange {
         event: StatusEvent {
             pipeline,
@@ -178,19 +182,29 @@ pub fn status_change(event: &Value) -> Result<StatusChange, NotAStatusEvent> {
         partition: arn.partition,
         execution_name: arn.name,
         error,
+        duplicate,
     })
 }
 
 /// The status change's own time: when the execution started (or was redriven) for
-/// `RUNNING`, when it stopped otherwise; the event's `time` when the detail does not
-/// say (the state machine's own report).
+/// `RUNNING` (`startDate`, in the state machine's own report too), when it stopped
+/// otherwise; the event's `time` when the detail does not say (the state machine's
+/// final report).
 fn event_time(
     event: &Value,
     detail: &Value,
     status: &EventStatus,
     redrive_count: u32,
 ) -> Result<Timestamp, NotAStatusEvent> {
-    let millis = |name: &str| detail.get(name).and_then(Value::as_i64);
+    // Step Functions spells dates as epoch milliseconds; the state machine's RUNNING
+    // report has only `$$.Execution.StartTime`, RFC 3339 text.
+    let millis = |name: &str| match detail.get(name) {
+        Some(Value::String(t)) => Timestamp::parse(t)
+            .ok()
+            .map(|t| t.as_unix_seconds().saturating_mul(1000)),
+        Some(v) => v.as_i64(),
+        None => None,
+    };
     let from_detail = if status.is_terminal() {
         millis("stopDate")
     } else if redrive_count > 0 {
@@ -205,6 +219,24 @@ fn event_time(
     let time =
         text(event, "time").ok_or_else(|| NotAStatusEvent("the event has no time".into()))?;
     Timestamp::parse(time).map_err(|e| NotAStatusEvent(e.to_string()))
+}
+
+/// Whether an execution's `output` (Step Functions sends it as JSON text) is a
+/// duplicate's `{"dpcDuplicate": true}`.
+fn marks_duplicate(output: Option<&Value>) -> bool {
+    let parsed;
+    let output = match output {
+        Some(Value::String(json)) => match serde_json::from_str::<Value>(json) {
+            Ok(value) => {
+                parsed = value;
+                &parsed
+            }
+            Err(_) => return false,
+        },
+        Some(value) => value,
+        None => return false,
+    };
+    output.get(dpc_model::contract::events::DUPLICATE_OUTPUT_KEY) == Some(&Value::Bool(true))
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
@@ -258,6 +290,31 @@ mod tests {
         assert_eq!(report.reporter, Reporter::StateMachine);
         assert_eq!(report.event.key(), own.event.key());
         assert_eq!(report.event.time.to_string(), "2026-11-26T09:09:59Z");
+    }
+
+    #[test]
+    fn a_duplicates_output_marks_it_and_the_running_report_has_the_start_time() {
+        let mut dup = sfn("SUCCEEDED", Some(1_795_669_201_000));
+        dup["detail"]["output"] = json!("{\"dpcDuplicate\":true}");
+        assert!(status_change(&dup).unwrap().duplicate);
+        let mut run = sfn("SUCCEEDED", Some(1_795_669_201_000));
+        run["detail"]["output"] = json!("{\"input\":{},\"dpcDuplicate\":false}");
+        assert!(!status_change(&run).unwrap().duplicate);
+        run["detail"]["output"] = json!("not json");
+        assert!(!status_change(&run).unwrap().duplicate);
+        let report = json!({
+            "source": "dpc.pipeline", "detail-type": "Pipeline Status Change",
+            "time": "2026-11-26T05:00:03Z",
+            "detail": {"version": "1", "pipeline": "listings", "account": "222222222222",
+                       "status": "RUNNING", "executionArn": ARN, "redriveCount": 0,
+                       "startDate": "2026-11-26T05:00:00.123Z"}
+        });
+        let report = status_change(&report).unwrap();
+        assert_eq!(report.event.time.to_string(), "2026-11-26T05:00:00Z");
+        assert_eq!(
+            report.event.key(),
+            status_change(&sfn("RUNNING", None)).unwrap().event.key()
+        );
     }
 
     #[test]

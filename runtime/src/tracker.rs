@@ -274,6 +274,11 @@ impl Tracker {
         match status_message(event) {
             Ok(message) => {
                 let change = events::status_change(event).map_err(|e| e.0)?;
+                if change.duplicate {
+                    // A second delivery of a trigger, which ran nothing: no news.
+                    info!(executionArn = %change.event.execution, "not notifying a duplicate execution's status");
+                    return Ok(sent);
+                }
                 let id = format!("notified#{}", change.event.key());
                 let span = info_span!("status", executionArn = %message.execution_arn);
                 self.send_once(&id, message, &mut sent)

@@ -156,6 +156,18 @@ impl TriggerManager {
                 });
             }
         };
+        if let Some(why) = not_for_triggers(&change) {
+            info!(
+                executionArn = %change.event.execution,
+                status = %change.event.status,
+                reason = why,
+                "ignoring a status event that must change nothing downstream"
+            );
+            return Ok(Outcome {
+                ignored: Some(why.to_string()),
+                ..Outcome::default()
+            });
+        }
         let span = info_span!(
             "status_event",
             executionArn = %change.event.execution,
@@ -821,6 +833,29 @@ pub fn trigger_sort_key(time: Timestamp, cause: &StatusEvent) -> String {
         cause.execution,
         cause.status
     )
+}
+
+/// Why a status event must change nothing downstream, if it must not:
+/// - an execution whose output marks it a duplicate ran nothing (its trigger was
+///   claimed by another execution), so its `SUCCEEDED` is no run of the pipeline;
+/// - Step Functions' `RUNNING` of a first run (redrive count 0) cannot tell a
+///   duplicate from a run, so `RUNNING` is taken from the state machine's own report,
+///   which it sends only once its claim holds. A redriven execution's `RUNNING` is
+///   Step Functions' alone (a redrive resumes after the claim), and a duplicate, which
+///   ends `SUCCEEDED`, is never redriven, so that one counts.
+pub fn not_for_triggers(change: &StatusChange) -> Option<&'static str> {
+    if change.duplicate {
+        return Some("the execution was a duplicate delivery of a trigger and ran nothing");
+    }
+    if change.reporter == events::Reporter::StepFunctions
+        && change.event.status.as_str() == "RUNNING"
+        && change.event.redrive_count == 0
+    {
+        return Some(
+            "RUNNING is taken from the state machine's own report, sent once its claim holds",
+        );
+    }
+    None
 }
 
 fn reporter_name(change: &StatusChange) -> &'static str {

@@ -1,8 +1,8 @@
 //! The state machine of a pipeline, state by state.
 //!
 //! ```text
-//! Read input ─▶ Trigger event? ─▶ Claim trigger event ─┬─▶ Run date ─▶ … ─▶ Start cluster
-//!                              └▶ Claim execution ─────┘      (duplicate ─▶ Duplicate trigger: Succeed)
+//! Read input ─▶ Trigger event? ─▶ Claim trigger event ─┬─▶ Report running ─▶ Run date ─▶ … ─▶ Start cluster
+//!                              └▶ Claim execution ─────┘   (claim taken ─▶ Mark as duplicate ─▶ Succeed)
 //! Start cluster ─▶ Run steps ══ Parallel ══╗ steps (the DAG) ─▶ All steps succeeded (Fail: ends the race)
 //!                                          ╚ Wait for the run's deadline ─▶ Run timed out (Fail)
 //!   caught dpc.StepsSucceeded ─▶ Stop cluster ─▶ Report success ─▶ Pipeline succeeded
@@ -12,9 +12,18 @@
 //!
 //! Why it looks like this:
 //! - **Claim.** A trigger event delivered twice starts two executions; the first to
-//!   write the event's id to the claim table runs, the other ends at once in a
-//!   `Succeed` state that says so. Manual and scheduled starts claim their own
-//!   execution, which always succeeds, so every run takes the same path.
+//!   write the trigger's key to the claim table runs, the other ends at once in a
+//!   `Succeed` state with output `{"dpcDuplicate": true}`. The key is the pipeline and
+//!   the event's `time` (the firing time, [`dpc_model::contract::tables::claims::trigger_key`]),
+//!   not EventBridge's `id`: the trigger manager's re-put of one firing gets a new id
+//!   but keeps its time. Manual and scheduled starts claim their own execution, which
+//!   always succeeds, so every run takes the same path.
+//! - **RUNNING is reported after the claim.** Step Functions reports `RUNNING` (and
+//!   `SUCCEEDED`) for a duplicate execution too, and its `RUNNING` event cannot say
+//!   what the execution will turn out to be; so the machine reports `RUNNING` itself
+//!   once its claim holds, with the execution's start time as the status's time, and
+//!   the trigger manager ignores Step Functions' `RUNNING` of first runs and every
+//!   event of an execution whose output marks it a duplicate.
 //! - **Run date.** `ds`, `ds_nodash` and `ts` are computed once into variables from
 //!   the input's `time` (the trigger event's time; the scheduled time for a schedule),
 //!   else from the execution's start time (a manual run). A person may pass
@@ -51,9 +60,7 @@ use dpc_model::Duration;
 use dpc_schema::{Pipeline, Step};
 use serde_json::{Map, Value, json};
 
-/// The key of a duplicate execution's output, `{"dpcDuplicate": true}`: its status
-/// events carry that output, so the trigger manager can ignore them.
-pub const DUPLICATE_OUTPUT_KEY: &str = "dpcDuplicate";
+pub use dpc_model::contract::events::DUPLICATE_OUTPUT_KEY;
 
 /// How much longer than the run's timeout the state machine's own timeout is: time to
 /// stop the cluster and report after the in-flow deadline.
@@ -85,7 +92,7 @@ pub mod states {
     pub const READ_INPUT: &str = "Read input";
     /// Decides what to claim.
     pub const TRIGGER_EVENT: &str = "Trigger event?";
-    /// Claims the trigger event's id.
+    /// Claims the trigger event (by pipeline and firing time).
     pub const CLAIM_EVENT: &str = "Claim trigger event";
     /// Claims the execution.
     pub const CLAIM_EXECUTION: &str = "Claim execution";
@@ -93,6 +100,8 @@ pub mod states {
     pub const MARK_DUPLICATE: &str = "Mark as duplicate";
     /// Where a duplicate delivery ends.
     pub const DUPLICATE: &str = "Duplicate trigger: already started";
+    /// Reports RUNNING once the claim holds.
+    pub const REPORT_RUNNING: &str = "Report running";
     /// Decides where the run's date comes from.
     pub const RUN_DATE: &str = "Run date";
     /// Takes the run's date from the input's `time`.
@@ -179,7 +188,7 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
             transition: Transition::End,
         },
     )?;
-    chain = chain.then(claim(p, &pipeline.name)?)?;
+    chain = chain.then(claim(p, pipeline)?)?;
     chain = chain.then(run_date()?)?;
     let mut start = Task::new(
         integration(p, "elasticmapreduce:createCluster.sync"),
@@ -308,7 +317,8 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
 // The claims are JSONata states: only JSONata can compute the item's expiry time (epoch
 // seconds) from the state's entry time. Pipeline names are `[a-z0-9-]`, so they need
 // no escaping inside the JSONata string literals.
-fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
+fn claim(partition: &str, pipeline_def: &Pipeline) -> Result<Chain, ChainError> {
+    let pipeline = pipeline_def.name.as_str();
     let put = |key: String, comment: &str| {
         let mut item = Map::new();
         item.insert(setup::CLAIM_TABLE_KEY.into(), json!({"S": key}));
@@ -353,10 +363,10 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
         }];
         task
     };
-    let event_key = format!("{{% '{pipeline}#trigger#' & $states.input.input.id %}}");
+    let event_key = claim_key_expression(pipeline);
     let execution_key = format!("{{% '{pipeline}#execution#' & $states.context.Execution.Id %}}");
     let choice = Choice {
-        comment: Some("A trigger event (from the central bus) is claimed by its id; any other start by its execution".into()),
+        comment: Some("A trigger event (from the central bus) is claimed by its firing time, the same in every delivery and re-put of one firing; any other start by its execution".into()),
         choices: vec![ChoiceRule {
             condition: Condition::And(vec![
                 Condition::compare("$.input.source", Comparison::IsPresent(true)),
@@ -364,8 +374,8 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
                     "$.input.source",
                     Comparison::StringEquals(dpc_model::TRIGGER_SOURCE.into()),
                 ),
-                Condition::compare("$.input.id", Comparison::IsPresent(true)),
-                Condition::compare("$.input.id", Comparison::IsString(true)),
+                Condition::compare("$.input.time", Comparison::IsPresent(true)),
+                Condition::compare("$.input.time", Comparison::IsTimestamp(true)),
             ]),
             next: states::CLAIM_EVENT.into(),
         }],
@@ -374,7 +384,7 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
     let mut chain = Chain::state(states::TRIGGER_EVENT, choice)?;
     chain.add(
         states::CLAIM_EVENT,
-        put(event_key, "Writes the trigger event's id to the claim table unless it is there: EventBridge may deliver an event twice, and only the first execution to claim it runs"),
+        put(event_key, "Writes the trigger's key (pipeline and firing time) to the claim table unless it is there: EventBridge may deliver an event twice and the trigger manager may put it twice, and only the first execution to claim it runs"),
         true,
     )?;
     chain.add(
@@ -400,7 +410,38 @@ fn claim(partition: &str, pipeline: &str) -> Result<Chain, ChainError> {
         },
         false,
     )?;
-    Ok(chain)
+    chain.then_state(
+        states::REPORT_RUNNING,
+        report_running(partition, pipeline_def),
+    )
+}
+
+/// The JSONata expression of a trigger event's claim key: what
+/// [`dpc_model::contract::tables::claims::trigger_key`] gives for the event's `time`.
+pub fn claim_key_expression(pipeline: &str) -> String {
+    format!(
+        "{{% '{pipeline}{}' & $states.input.input.time %}}",
+        dpc_model::contract::tables::claims::TRIGGER_INFIX
+    )
+}
+
+// The status's time is `startDate`, the execution's start (the put's own time is a
+// little later); the trigger manager reads it as Step Functions' RUNNING event's.
+fn report_running(partition: &str, pipeline: &Pipeline) -> Task {
+    let mut task = report(partition, pipeline, "RUNNING", false, states::RUN_DATE);
+    if let Some(detail) = task
+        .parameters
+        .as_mut()
+        .and_then(|p| p.pointer_mut("/Entries/0/Detail"))
+        .and_then(Value::as_object_mut)
+    {
+        detail.insert(
+            "startDate.$".into(),
+            Value::String("$$.Execution.StartTime".into()),
+        );
+    }
+    task.comment = Some("Reports RUNNING, with the execution's start as its time, once the claim holds: Step Functions also reports RUNNING for a duplicate execution, so the trigger manager takes RUNNING from here. Best effort: the run goes on without it".into());
+    task
 }
 
 fn run_date() -> Result<Chain, ChainError> {

@@ -551,3 +551,281 @@ async fn pending_records(c: &Central) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The state machine's RUNNING report, sent once its claim holds (as
+/// constructs/src/pipeline/definition.rs sends it): `startDate` is the execution's start.
+pub fn running_report(account: &str, pipeline: &str, run: &str, start: &str, at: &str) -> Value {
+    let mut event = report(account, pipeline, run, "RUNNING", at);
+    event["detail"]["startDate"] = json!(start);
+    event
+}
+
+async fn latest_of(c: &Central, account: &str, pipeline: &str) -> Option<(String, String, String)> {
+    let ddb = aws_sdk_dynamodb::Client::new(&c.config);
+    let got = ddb
+        .get_item()
+        .table_name(&c.names.run_log)
+        .key(
+            "pipeline",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{account}#{pipeline}")),
+        )
+        .key(
+            "event",
+            aws_sdk_dynamodb::types::AttributeValue::S("LATEST".into()),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    got.item().map(|i| {
+        (
+            i["execution"].as_s().unwrap().clone(),
+            i["status"].as_s().unwrap().clone(),
+            i["eventTime"].as_s().unwrap().clone(),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_execution_changes_nothing_and_triggers_nothing() {
+    let c = central("duplicate-run").await;
+    let m = c.manager();
+    c.deliver(
+        &m,
+        &sfn(
+            SEARCHES,
+            "searches",
+            "s1",
+            "SUCCEEDED",
+            "2026-11-26T05:00:00Z",
+            Some("2026-11-26T05:50:00Z"),
+        ),
+        "2026-11-26T05:50:01Z",
+    )
+    .await;
+    // listings r2 claims its trigger and runs: its own RUNNING report is its latest
+    // status, at the execution's start.
+    let running = c
+        .deliver(
+            &m,
+            &running_report(
+                LISTINGS,
+                "listings",
+                "r2",
+                "2026-11-26T09:00:00.250Z",
+                "2026-11-26T09:00:02Z",
+            ),
+            "2026-11-26T09:00:02Z",
+        )
+        .await;
+    assert!(running.ignored.is_none(), "{running:?}");
+    assert_eq!(
+        latest_of(&c, LISTINGS, "listings").await,
+        Some((
+            arn(LISTINGS, "listings", "r2"),
+            "RUNNING".into(),
+            "2026-11-26T09:00:00Z".into()
+        ))
+    );
+    // Step Functions' RUNNING of the same run is the same event (and ignored anyway).
+    let sfn_running = c
+        .deliver(
+            &m,
+            &sfn(
+                LISTINGS,
+                "listings",
+                "r2",
+                "RUNNING",
+                "2026-11-26T09:00:00Z",
+                None,
+            ),
+            "2026-11-26T09:00:03Z",
+        )
+        .await;
+    assert!(sfn_running.ignored.is_some() && sfn_running.fired.is_empty());
+
+    // The trigger was delivered twice: execution dup started a little later, found its
+    // claim taken and ended SUCCEEDED with {"dpcDuplicate": true}. Step Functions
+    // reports its RUNNING and its SUCCEEDED, each twice.
+    let mut dup_succeeded = sfn(
+        LISTINGS,
+        "listings",
+        "dup",
+        "SUCCEEDED",
+        "2026-11-26T09:00:01Z",
+        Some("2026-11-26T09:00:02Z"),
+    );
+    dup_succeeded["detail"]["output"] = json!("{\"dpcDuplicate\":true}");
+    let dup_running = sfn(
+        LISTINGS,
+        "listings",
+        "dup",
+        "RUNNING",
+        "2026-11-26T09:00:01Z",
+        None,
+    );
+    for (event, now) in [
+        (&dup_running, "2026-11-26T09:00:04Z"),
+        (&dup_succeeded, "2026-11-26T09:00:05Z"),
+        (&dup_succeeded, "2026-11-26T09:00:06Z"),
+        (&dup_running, "2026-11-26T09:00:07Z"),
+    ] {
+        let outcome = c.deliver(&m, event, now).await;
+        assert!(
+            outcome.ignored.is_some() && outcome.fired.is_empty() && outcome.sent.is_empty(),
+            "a duplicate execution's event changes nothing: {outcome:?}"
+        );
+    }
+    assert!(
+        c.trigger_events().await.is_empty(),
+        "the duplicate's SUCCEEDED is no success of listings"
+    );
+    assert_eq!(
+        latest_of(&c, LISTINGS, "listings").await.map(|l| l.1),
+        Some("RUNNING".into()),
+        "listings' latest status is still r2's RUNNING"
+    );
+    // Nothing of the duplicate is in the run log.
+    let ddb = aws_sdk_dynamodb::Client::new(&c.config);
+    let logged = ddb
+        .query()
+        .table_name(&c.names.run_log)
+        .key_condition_expression("pipeline = :p AND begins_with(#e, :d)")
+        .expression_attribute_names("#e", "event")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{LISTINGS}#listings")),
+        )
+        .expression_attribute_values(
+            ":d",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "EVENT#{}",
+                arn(LISTINGS, "listings", "dup")
+            )),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged.count(), 0);
+
+    // r2's real success fires pipeline-x once (both reports).
+    let done = c
+        .deliver(
+            &m,
+            &report(
+                LISTINGS,
+                "listings",
+                "r2",
+                "SUCCEEDED",
+                "2026-11-26T09:10:00Z",
+            ),
+            "2026-11-26T09:10:01Z",
+        )
+        .await;
+    assert_eq!(done.fired.len(), 1);
+    let again = c
+        .deliver(
+            &m,
+            &sfn(
+                LISTINGS,
+                "listings",
+                "r2",
+                "SUCCEEDED",
+                "2026-11-26T09:00:00Z",
+                Some("2026-11-26T09:10:00Z"),
+            ),
+            "2026-11-26T09:10:02Z",
+        )
+        .await;
+    assert!(again.duplicate && again.fired.is_empty());
+    let events = c.trigger_events().await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail"], expected_detail("r2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_re_put_trigger_claims_the_same_key() {
+    let c = central("re-put").await;
+    let m = c.manager();
+    c.deliver(
+        &m,
+        &sfn(
+            SEARCHES,
+            "searches",
+            "s1",
+            "SUCCEEDED",
+            "2026-11-26T05:00:00Z",
+            Some("2026-11-26T05:50:00Z"),
+        ),
+        "2026-11-26T05:50:01Z",
+    )
+    .await;
+    let success = sfn(
+        LISTINGS,
+        "listings",
+        "r2",
+        "SUCCEEDED",
+        "2026-11-26T09:00:00Z",
+        Some("2026-11-26T09:10:00Z"),
+    );
+    let first = c.deliver(&m, &success, "2026-11-26T09:10:01Z").await;
+    assert_eq!(first.sent.len(), 1);
+    // PutEvents answered ambiguously (it was put, but the invocation did not learn it):
+    // the record is sent again by a later invocation, much later.
+    let ddb = aws_sdk_dynamodb::Client::new(&c.config);
+    let records = pending_records(&c).await;
+    assert_eq!(records.len(), 1);
+    ddb.update_item()
+        .table_name(&c.names.triggers)
+        .key(
+            "pipeline",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{RENT}#pipeline-x")),
+        )
+        .key(
+            "record",
+            aws_sdk_dynamodb::types::AttributeValue::S(records[0].0.clone()),
+        )
+        .update_expression("SET #s = :p")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::S("PENDING".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    ddb.update_item()
+        .table_name(&c.names.triggers)
+        .key(
+            "pipeline",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("{RENT}#pipeline-x")),
+        )
+        .key(
+            "record",
+            aws_sdk_dynamodb::types::AttributeValue::S("STATE".into()),
+        )
+        .update_expression("ADD pending :r")
+        .expression_attribute_values(
+            ":r",
+            aws_sdk_dynamodb::types::AttributeValue::Ss(vec![records[0].0.clone()]),
+        )
+        .send()
+        .await
+        .unwrap();
+    let redriven = c.deliver(&m, &success, "2026-11-26T11:00:00Z").await;
+    assert!(redriven.duplicate);
+    assert_eq!(redriven.sent.len(), 1, "the trigger is put a second time");
+    let events = c.trigger_events().await;
+    assert_eq!(events.len(), 2, "{events:#?}");
+    assert_ne!(events[0]["id"], events[1]["id"], "EventBridge ids differ");
+    // What the state machine claims (dpc_model::contract::tables::claims::trigger_key
+    // of the pipeline and the event's time) is the same for both.
+    let key = |e: &Value| {
+        dpc_model::contract::tables::claims::trigger_key(
+            e["detail"]["pipeline"].as_str().unwrap(),
+            e["time"].as_str().unwrap(),
+        )
+    };
+    assert_eq!(key(&events[0]), key(&events[1]));
+    assert_eq!(key(&events[0]), "pipeline-x#trigger#2026-11-26T09:10:01Z");
+}
