@@ -1,5 +1,5 @@
 //! The generator's output is a valid organisation: `dpc validate` (the loader) finds no
-//! error in it, and it has what the issue asks for.
+//! error in it, and dpc synthesizes it deterministically.
 
 use dpc_bench::generate::{GenOptions, generate};
 use std::path::PathBuf;
@@ -27,4 +27,30 @@ fn twenty_pipelines_validate_without_errors_or_warnings() {
     };
     assert!(warnings.is_empty(), "warnings: {warnings:#?}");
     assert_eq!(org.pipelines.len(), 20);
+}
+
+#[test]
+fn twenty_pipelines_synthesize_the_same_bytes_twice_and_a_rewrite_writes_nothing() {
+    let org_dir = temp_dir("synth20-org");
+    let out = temp_dir("synth20-out");
+    let _ = std::fs::remove_dir_all(&out);
+    generate(GenOptions::new(20, 3))
+        .write(&org_dir)
+        .expect("write the organisation");
+    let first = dpc_bench::dpc_run::run_once(&org_dir, &out);
+    let second = dpc_bench::dpc_run::run_once(&org_dir, &out);
+    let _ = std::fs::remove_dir_all(&org_dir);
+    let _ = std::fs::remove_dir_all(&out);
+    let first = first.unwrap_or_else(|e| panic!("first synth: {e}"));
+    let second = second.unwrap_or_else(|e| panic!("second synth: {e}"));
+    // Central, three account setups and twenty pipelines.
+    assert_eq!(first.stacks, 24);
+    assert_eq!(first.pipelines, 20);
+    assert_eq!(first.written.len(), first.files);
+    assert_eq!((second.bytes, second.files), (first.bytes, first.files));
+    assert!(
+        second.written.is_empty(),
+        "the same input rewrote {:?}",
+        second.written
+    );
 }
