@@ -109,3 +109,6 @@ pub mod prelude;
 pub mod security;
 pub mod stepfunctions;
 pub mod steps;
+
+/// Every diagnostic code this crate emits (`DM03xx`), with what each means.
+pub use aws::codes;
