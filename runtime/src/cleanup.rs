@@ -1,7 +1,7 @@
 //! The cleanup function (user accounts): when an execution is ABORTED or TIMED_OUT,
 //! its state machine never reaches the state that terminates its EMR cluster, so
 //! this terminates every active cluster tagged with the execution's ARN
-//! ([`env::EXECUTION_TAG`], default `dpc:execution`).
+//! ([`env::EXECUTION_TAG`], default [`env::tags::EXECUTION`]).
 //!
 //! Clusters are found with `ListClusters` (active states, created since the
 //! execution started) and `DescribeCluster` (tags). A cluster already terminating is
@@ -44,7 +44,7 @@ impl Cleanup {
             http,
             tag: vars
                 .get(env::EXECUTION_TAG)
-                .unwrap_or_else(|| env::DEFAULT_EXECUTION_TAG.to_string()),
+                .unwrap_or_else(|| env::tags::EXECUTION.to_string()),
         }
     }
 

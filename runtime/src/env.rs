@@ -1,141 +1,52 @@
-//! The contract between the templates and this binary: every environment variable
-//! the runtime reads, every table key it relies on, the central API's paths and the
-//! event shapes it accepts. The templates (`constructs/src/central.rs`,
-//! `constructs/src/account.rs`, the pipeline stack) must set and create exactly
-//! these; nothing else in the runtime names a variable or a key attribute.
+//! What the runtime reads from outside: every environment variable, every table key,
+//! the central API's paths and the event shapes it accepts.
+//!
+//! The names the templates must agree on are not spelled here: they are re-exported
+//! from [`dpc_model::contract`], which the stacks (`dpc-constructs`) read too, so a
+//! template and this binary cannot drift apart. Only what no template sets (the
+//! Slack API base URL for tests, Lambda's own `AWS_REGION`) is defined here. Nothing
+//! else in the runtime names a variable or a key attribute.
 
 use std::fmt;
 
-/// Selects the handler: one of [`dpc_model::naming::LambdaRole::as_str`]
-/// (`trigger-manager`, `dependencies-writer`, `slack-channel-writer`,
-/// `slack-poster`, `execution-tracker`, `slack-caller`, `cleanup`, `registration`).
-pub const HANDLER: &str = "DPC_HANDLER";
+// ---- environment variables (set by the templates) ----------------------------
 
-/// Log level of the JSON logs: `error`, `warn`, `info` (default), `debug`, `trace`.
-pub const LOG_LEVEL: &str = "DPC_LOG_LEVEL";
+pub use dpc_model::contract::env::{
+    CENTRAL_API_REGION, CENTRAL_BUS_NAME, CLAIMS_TABLE, DEPENDENCIES_TABLE, DEPENDENCY_API_URL,
+    EXECUTION_TAG, HANDLER, LOG_LEVEL, RUN_LOG_TABLE, SLACK_API_URL, SLACK_CHANNELS_TABLE,
+    SLACK_THREADS_TABLE, SLACK_TOKEN_SECRET_NAME, TRIGGER_RECORDS_TABLE,
+};
 
-// ---- central account -------------------------------------------------------
+// ---- runtime-only variables (no template sets them) --------------------------
 
-/// Trigger manager, dependencies writer: the run log table (name); see [`run_log`].
-pub const RUN_LOG_TABLE: &str = "RUN_LOG_TABLE";
-/// Trigger manager, dependencies writer: the dependencies table; see [`dependencies`].
-pub const DEPENDENCIES_TABLE: &str = "DEPENDENCIES_TABLE";
-/// Trigger manager, dependencies writer: the trigger records table; see [`triggers`].
-pub const TRIGGER_RECORDS_TABLE: &str = "TRIGGER_RECORDS_TABLE";
-/// Trigger manager: the central bus the trigger events are put on (name or ARN).
-pub const CENTRAL_BUS_NAME: &str = "CENTRAL_BUS_NAME";
-/// Slack channel writer and Slack poster: the Slack channels table; see
-/// [`slack_channels`].
-pub const SLACK_CHANNELS_TABLE: &str = "SLACK_CHANNELS_TABLE";
-/// Slack poster: the Slack threads table; see [`slack_threads`].
-pub const SLACK_THREADS_TABLE: &str = "SLACK_THREADS_TABLE";
-/// Slack poster: the Secrets Manager secret (name or ARN) holding the Slack bot
-/// token, either the bare token or JSON with a `token` (or `botToken`) field.
-pub const SLACK_TOKEN_SECRET_NAME: &str = "SLACK_TOKEN_SECRET_NAME";
 /// Slack poster: Slack's Web API base URL; default [`DEFAULT_SLACK_API_BASE_URL`].
-/// Tests point it at a local fake.
+/// Tests point it at a local fake; the templates leave it unset.
 pub const SLACK_API_BASE_URL: &str = "SLACK_API_BASE_URL";
 
 /// Slack's Web API.
 pub const DEFAULT_SLACK_API_BASE_URL: &str = "https://slack.com/api";
 
-// ---- user accounts ---------------------------------------------------------
-
-/// Execution tracker: the account's claims table (name), used to send each status
-/// notification once (`triggerId` = `notified#<event key>`, with [`TTL_ATTRIBUTE`]).
-pub const CLAIMS_TABLE: &str = "CLAIMS_TABLE";
-/// The claims table's partition key.
-pub const CLAIMS_KEY: &str = "triggerId";
-/// Registration provider: the central dependency API's base URL (the stage URL,
-/// e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/v1`).
-pub const DEPENDENCY_API_URL: &str = "DEPENDENCY_API_URL";
-/// Slack caller and registration provider: the central Slack API's base URL.
-pub const SLACK_API_URL: &str = "SLACK_API_URL";
-/// Slack caller and registration provider: the central APIs' region, for SigV4.
-/// Optional when the URLs are `execute-api` hosts (the region is in them).
-pub const CENTRAL_API_REGION: &str = "CENTRAL_API_REGION";
-/// Cleanup: the EMR cluster tag holding the execution ARN (default [`DEFAULT_EXECUTION_TAG`]).
-pub const EXECUTION_TAG: &str = "EXECUTION_TAG";
-/// The EMR cluster tag the pipeline stacks put on their clusters.
-pub const DEFAULT_EXECUTION_TAG: &str = "dpc:execution";
-
 /// The region every handler runs in, set by Lambda itself.
 pub const AWS_REGION: &str = "AWS_REGION";
 
-/// Items that expire carry their expiry (Unix seconds) in this attribute.
-pub const TTL_ATTRIBUTE: &str = "expiresAt";
+// ---- tables ------------------------------------------------------------------
 
-/// Run log: partition `pipeline` (`<account>#<name>`), sort `event`.
-pub mod run_log {
-    /// Partition key: the pipeline, `<account>#<name>`.
-    pub const PARTITION: &str = "pipeline";
-    /// Sort key: `EVENT#<execution>#<STATUS>#<redriveCount>` or [`LATEST`].
-    pub const SORT: &str = "event";
-    /// The sort key of a pipeline's latest status event.
-    pub const LATEST: &str = "LATEST";
-    /// Prefix of the sort key of one status event.
-    pub const EVENT_PREFIX: &str = "EVENT#";
-}
-
-/// Dependencies: partition `parent`, sort `child` (both `<account>#<name>`), one item
-/// per edge holding the child's whole condition (`condition`, JSON text of
-/// [`dpc_model::Condition`]) and `within` (seconds); index [`dependencies::BY_CHILD`].
-pub mod dependencies {
-    /// Partition key: the upstream pipeline.
-    pub const PARTITION: &str = "parent";
-    /// Sort key: the downstream pipeline.
-    pub const SORT: &str = "child";
-    /// The global index by child (partition `child`, sort `parent`).
-    pub const BY_CHILD: &str = "by-child";
-}
-
-/// Trigger records: partition `pipeline` (the downstream pipeline C), sort `record`.
-pub mod triggers {
-    /// Partition key: C, `<account>#<name>`.
-    pub const PARTITION: &str = "pipeline";
-    /// Sort key: [`STATE`] or `TRIGGER#<time>#<cause execution>#<cause status>`.
-    pub const SORT: &str = "record";
-    /// The sort key of C's trigger state.
-    pub const STATE: &str = "STATE";
-    /// Prefix of the sort key of one trigger.
-    pub const TRIGGER_PREFIX: &str = "TRIGGER#";
-}
-
-/// Slack channels: partition `pipeline` (`<account>#<name>`), holding `channels`.
-pub mod slack_channels {
-    /// Partition key.
-    pub const PARTITION: &str = "pipeline";
-}
-
-/// Slack threads: partition `execution` = `<execution ARN>#<channel as registered>`
-/// (a pipeline may post to several channels, each with its own thread), holding
-/// `channel` (the id Slack answered with), `rootMessageTs` and `expiresAt`.
-pub mod slack_threads {
-    /// Partition key.
-    pub const PARTITION: &str = "execution";
-}
+pub use dpc_model::contract::tables::{
+    TTL_ATTRIBUTE, claims, dependencies, run_log, slack_channels, slack_threads, triggers,
+};
 
 // ---- central APIs (API Gateway REST APIs, IAM auth, Lambda proxy integration) --
 
-/// Dependency API: `GET`/`PUT`/`DELETE /dependencies/{account}/{pipeline}`.
-pub const DEPENDENCIES_RESOURCE: &str = "dependencies";
-/// Slack API: `PUT`/`DELETE /channels/{account}/{pipeline}`.
-pub const CHANNELS_RESOURCE: &str = "channels";
-/// Slack API: `POST /messages`.
-pub const MESSAGES_RESOURCE: &str = "messages";
+pub use dpc_model::contract::api::{CHANNELS_RESOURCE, DEPENDENCIES_RESOURCE, MESSAGES_RESOURCE};
 
-// ---- events ------------------------------------------------------------------
+// ---- events, tags and custom resources ---------------------------------------
 
-/// `source` of Step Functions' own status-change events.
-pub const STEP_FUNCTIONS_SOURCE: &str = "aws.states";
-/// `detail-type` of Step Functions' own status-change events.
-pub const STEP_FUNCTIONS_DETAIL_TYPE: &str = "Step Functions Execution Status Change";
-/// `source` of the status a state machine reports about itself.
-pub const PIPELINE_STATUS_SOURCE: &str = "dpc.pipeline";
-/// `detail-type` of the status a state machine reports about itself.
-pub const PIPELINE_STATUS_DETAIL_TYPE: &str = "Pipeline Status Change";
-/// The custom resource the cleanup function serves for the account stack.
-pub const EMR_SECURITY_GROUPS_RESOURCE: &str = "Custom::DpcEmrSecurityGroups";
+pub use dpc_model::contract::account::EMR_SECURITY_GROUPS_RESOURCE;
+pub use dpc_model::contract::events::{
+    DUPLICATE_OUTPUT_KEY, PIPELINE_STATUS_DETAIL_TYPE, PIPELINE_STATUS_SOURCE, SFN_SOURCE,
+    SFN_STATUS_DETAIL_TYPE,
+};
+pub use dpc_model::contract::tags;
 
 /// A required environment variable is missing or empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,3 +116,60 @@ pub const ALL_VARS: [(&str, &str); 16] = [
     (EXECUTION_TAG, "cleanup (optional)"),
     (AWS_REGION, "all (set by Lambda)"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dependencies::WriterNames;
+    use crate::slack::PosterSettings;
+    use crate::trigger_manager::CentralNames;
+    use dpc_model::contract;
+    use dpc_model::naming::LambdaRole;
+    use std::collections::BTreeMap;
+
+    fn set(names: &[&str]) -> BTreeMap<String, String> {
+        names
+            .iter()
+            .map(|n| (n.to_string(), format!("value-of-{n}")))
+            .collect()
+    }
+
+    #[test]
+    fn every_variable_a_template_sets_is_one_the_runtime_lists() {
+        let listed: Vec<&str> = ALL_VARS.iter().map(|(name, _)| *name).collect();
+        for role in LambdaRole::ALL {
+            for var in contract::env::variables(role) {
+                assert!(
+                    listed.contains(var),
+                    "{role} gets {var}, which ALL_VARS omits"
+                );
+            }
+        }
+        assert!(listed.contains(&HANDLER));
+    }
+
+    #[test]
+    fn handlers_start_with_exactly_what_their_template_sets() {
+        // What the templates give each role is enough, and every piece of it is needed.
+        fn check<T>(
+            role: LambdaRole,
+            read: impl Fn(&BTreeMap<String, String>) -> Result<T, MissingVar>,
+        ) {
+            let given = contract::env::variables(role);
+            assert!(read(&set(given)).is_ok(), "{role} fails with {given:?}");
+            for missing in given {
+                let fewer: Vec<&str> = given.iter().copied().filter(|v| v != missing).collect();
+                assert_eq!(
+                    read(&set(&fewer)).err(),
+                    Some(MissingVar(missing)),
+                    "{role} without {missing}"
+                );
+            }
+        }
+        check(LambdaRole::TriggerManager, |v| CentralNames::from_vars(v));
+        check(LambdaRole::DependenciesWriter, |v| {
+            WriterNames::from_vars(v)
+        });
+        check(LambdaRole::SlackPoster, |v| PosterSettings::from_vars(v));
+    }
+}

@@ -123,7 +123,7 @@ pub fn status_change(event: &Value) -> Result<StatusChange, NotAStatusEvent> {
     let source = text(event, "source").unwrap_or_default();
     let detail_type = text(event, "detail-type").unwrap_or_default();
     let reporter = match (source, detail_type) {
-        (env::STEP_FUNCTIONS_SOURCE, env::STEP_FUNCTIONS_DETAIL_TYPE) => Reporter::StepFunctions,
+        (env::SFN_SOURCE, env::SFN_STATUS_DETAIL_TYPE) => Reporter::StepFunctions,
         (env::PIPELINE_STATUS_SOURCE, env::PIPELINE_STATUS_DETAIL_TYPE) => Reporter::StateMachine,
         _ => {
             return Err(NotAStatusEvent(format!(
@@ -236,7 +236,7 @@ fn marks_duplicate(output: Option<&Value>) -> bool {
         Some(value) => value,
         None => return false,
     };
-    output.get(dpc_model::contract::events::DUPLICATE_OUTPUT_KEY) == Some(&Value::Bool(true))
+    output.get(env::DUPLICATE_OUTPUT_KEY) == Some(&Value::Bool(true))
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {

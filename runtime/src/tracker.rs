@@ -22,7 +22,7 @@ use crate::notification::{self, Kind, Notification};
 use crate::trigger_manager::Error;
 use aws_sdk_sns::types::MessageAttributeValue;
 use base64::Engine as _;
-use dpc_model::naming::{self, NameKind};
+use dpc_model::naming::AwsEnv;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Read;
@@ -197,15 +197,12 @@ fn icon(status: &str) -> &'static str {
     }
 }
 
-/// The topic of a pipeline: `arn:<partition>:sns:<region>:<account>:dpc-<name>-alerts`.
+/// The alert topic of a pipeline in the execution's account and region
+/// ([`AwsEnv::alert_topic_arn`], the ARN the pipeline stack's topic has).
 pub fn topic_arn(arn: &ExecutionArn, pipeline: &str) -> String {
-    format!(
-        "arn:{}:sns:{}:{}:{}",
-        arn.partition,
-        arn.region,
-        arn.account,
-        naming::pipeline_resource_name(NameKind::SnsTopic, pipeline, Some("alerts"))
-    )
+    AwsEnv::new(arn.account.as_str(), arn.region.as_str())
+        .with_partition(arn.partition.as_str())
+        .alert_topic_arn(pipeline)
 }
 
 /// The execution tracker.
@@ -301,10 +298,10 @@ impl Tracker {
             .ddb
             .put_item()
             .table_name(&self.claims_table)
-            .item(env::CLAIMS_KEY, s(id))
+            .item(env::claims::PARTITION, s(id))
             .item(env::TTL_ATTRIBUTE, n(now + NOTIFIED_RETENTION_SECS))
             .condition_expression("attribute_not_exists(#k)")
-            .expression_attribute_names("#k", env::CLAIMS_KEY)
+            .expression_attribute_names("#k", env::claims::PARTITION)
             .send()
             .await;
         match claim {
@@ -327,7 +324,7 @@ impl Tracker {
                     .ddb
                     .delete_item()
                     .table_name(&self.claims_table)
-                    .key(env::CLAIMS_KEY, s(id))
+                    .key(env::claims::PARTITION, s(id))
                     .send()
                     .await;
                 Err(why)

@@ -234,7 +234,7 @@ impl TriggerManager {
             .item("execution", s(&event.execution))
             .item("status", s(event.status.as_str()))
             .item("redriveCount", n(i64::from(event.redrive_count)))
-            .item("eventTime", s(event.time.to_string()))
+            .item(run_log::EVENT_TIME, s(event.time.to_string()))
             .item("reportedBy", s(reporter_name(change)))
             .item("applied", AttributeValue::Bool(false))
             .item(env::TTL_ATTRIBUTE, n(now + RUN_LOG_RETENTION_SECS))
@@ -326,7 +326,7 @@ impl TriggerManager {
                 .item("latest", dynamo::encode(event)?)
                 .item("execution", s(&event.execution))
                 .item("status", s(event.status.as_str()))
-                .item("eventTime", s(event.time.to_string()))
+                .item(run_log::EVENT_TIME, s(event.time.to_string()))
                 .item("version", n(version.unwrap_or(0) + 1));
             put = match version {
                 Some(v) => put
@@ -860,8 +860,8 @@ pub fn not_for_triggers(change: &StatusChange) -> Option<&'static str> {
 
 fn reporter_name(change: &StatusChange) -> &'static str {
     match change.reporter {
-        events::Reporter::StepFunctions => "aws.states",
-        events::Reporter::StateMachine => "dpc.pipeline",
+        events::Reporter::StepFunctions => env::SFN_SOURCE,
+        events::Reporter::StateMachine => env::PIPELINE_STATUS_SOURCE,
     }
 }
 
