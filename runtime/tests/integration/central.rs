@@ -581,7 +581,10 @@ async fn latest_of(c: &Central, account: &str, pipeline: &str) -> Option<(String
         (
             i["execution"].as_s().unwrap().clone(),
             i["status"].as_s().unwrap().clone(),
-            i["eventTime"].as_s().unwrap().clone(),
+            i[dpc_model::contract::tables::run_log::EVENT_TIME]
+                .as_s()
+                .unwrap()
+                .clone(),
         )
     })
 }
