@@ -602,27 +602,19 @@ pub fn run(args: DeployArgs, io: &mut Io<'_>) -> i32 {
             ]);
         }
         cdk_args.push(p.stack.id.clone());
-        if target.dry_run {
-            let _ = writeln!(io.stdout, "{}", cdk.line(&cdk_args));
-            continue;
-        }
-        let _ = writeln!(
-            io.stderr,
-            "==> deploying {} ({}/{}, {})",
-            p.stack.id,
-            i + 1,
-            plan.len(),
-            p.stack.environment
-        );
-        let _ = io.stderr.flush();
-        if let Err(why) = cdk.run(&cdk_args) {
-            print_diagnostics(
-                io,
-                &[failure("deploy", &p.stack.id, &why, &deployed, &plan[i..])],
-                false,
-                "deploy",
-            );
-            return EXIT_INPUT;
+        match run_one(
+            &cdk,
+            "deploy",
+            target.dry_run,
+            &cdk_args,
+            &plan,
+            i,
+            &deployed,
+            io,
+        ) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(code) => return code,
         }
         deployed.push(&p.stack.id);
         if p.kind == StackKind::Central {
@@ -687,6 +679,52 @@ fn read_outputs(
         .or_else(|| value.get(&central.id))
         .and_then(Value::as_object)
         .cloned()
+}
+
+/// One `cdk <verb>` of a planned stack: printed with `dry_run`, otherwise announced and
+/// run. `Ok(true)` when it ran, `Ok(false)` when only shown; on failure the error (with
+/// what was and was not done, from `done` and `plan[i..]`) is printed and `Err` carries
+/// the exit code.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_one(
+    cdk: &Cdk,
+    verb: &str,
+    dry_run: bool,
+    cdk_args: &[String],
+    plan: &[PlannedStack<'_>],
+    i: usize,
+    done: &[&str],
+    io: &mut Io<'_>,
+) -> Result<bool, i32> {
+    if dry_run {
+        let _ = writeln!(io.stdout, "{}", cdk.line(cdk_args));
+        return Ok(false);
+    }
+    let stack = plan[i].stack;
+    let doing = if verb == "deploy" {
+        "deploying"
+    } else {
+        "destroying"
+    };
+    let _ = writeln!(
+        io.stderr,
+        "==> {doing} {} ({}/{}, {})",
+        stack.id,
+        i + 1,
+        plan.len(),
+        stack.environment
+    );
+    let _ = io.stderr.flush();
+    if let Err(why) = cdk.run(cdk_args) {
+        print_diagnostics(
+            io,
+            &[failure(verb, &stack.id, &why, done, &plan[i..])],
+            false,
+            verb,
+        );
+        return Err(EXIT_INPUT);
+    }
+    Ok(true)
 }
 
 /// The error for a failed stack: which one, and what was and was not done.

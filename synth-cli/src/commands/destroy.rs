@@ -2,7 +2,7 @@
 //! reverse of deployment order — pipelines first, then the account setups, the central
 //! stack last — one `cdk destroy --exclusively` per stack, stopping at the first failure.
 
-use super::deploy::{Cdk, Target, common_args, deployment_order, failure, prepare, select};
+use super::deploy::{Cdk, Target, common_args, deployment_order, prepare, run_one, select};
 use crate::output::print_diagnostics;
 use crate::{EXIT_INPUT, EXIT_OK, Io};
 
@@ -56,33 +56,19 @@ pub fn run(args: DestroyArgs, io: &mut Io<'_>) -> i32 {
             cdk_args.push("--force".to_owned());
         }
         cdk_args.push(p.stack.id.clone());
-        if target.dry_run {
-            let _ = writeln!(io.stdout, "{}", cdk.line(&cdk_args));
-            continue;
-        }
-        let _ = writeln!(
-            io.stderr,
-            "==> destroying {} ({}/{}, {})",
-            p.stack.id,
-            i + 1,
-            plan.len(),
-            p.stack.environment
-        );
-        let _ = io.stderr.flush();
-        if let Err(why) = cdk.run(&cdk_args) {
-            print_diagnostics(
-                io,
-                &[failure(
-                    "destroy",
-                    &p.stack.id,
-                    &why,
-                    &destroyed,
-                    &plan[i..],
-                )],
-                false,
-                "destroy",
-            );
-            return EXIT_INPUT;
+        match run_one(
+            &cdk,
+            "destroy",
+            target.dry_run,
+            &cdk_args,
+            &plan,
+            i,
+            &destroyed,
+            io,
+        ) {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(code) => return code,
         }
         destroyed.push(&p.stack.id);
     }
