@@ -5,7 +5,7 @@ use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::scope::Scope;
 use crate::stack::{self, StackProps};
-use crate::tree::{NodeKind, StackData, StackId, Tree};
+use crate::tree::{Grafted, NodeKind, StackData, StackId, Tree};
 use indexmap::IndexMap;
 
 /// The CDK's default bootstrap qualifier.
@@ -114,6 +114,18 @@ impl App {
             data.depends_on.push(on);
         }
         Ok(())
+    }
+
+    /// Moves every stack of `other` into this app, after the stacks already here, so
+    /// stacks can be built in separate apps (on separate threads) and synthesized
+    /// together. Handles (stacks, resources) taken from `other` are translated with the
+    /// returned [`Grafted`]; aspects added to `other`'s root keep applying to its stacks
+    /// only, its validations run with this app's.
+    ///
+    /// # Errors
+    /// A stack id already used here, or a different bootstrap qualifier; nothing moves.
+    pub fn merge(&mut self, other: App) -> Result<Grafted, Diagnostic> {
+        self.tree.graft(other.tree)
     }
 
     /// Applies `aspect` to every node of the app at synthesis.

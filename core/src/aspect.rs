@@ -14,7 +14,11 @@ use crate::tree::{NodeId, NodeKind, StackId, Tree};
 /// An aspect sees one node at a time through a [`NodeView`]: it can read the whole tree,
 /// change the node's resource (type, properties, attributes) and report diagnostics. It
 /// cannot add nodes or aspects.
-pub trait Aspect {
+///
+/// Aspects are `Send + Sync`: stacks may be built on several threads and joined into one
+/// app ([`App::merge`](crate::App::merge)), and the tree is read from several threads
+/// while it renders.
+pub trait Aspect: Send + Sync {
     /// Visits one node; returns what is wrong with it (diagnostics without a construct
     /// path get the node's path).
     fn visit(&self, node: &mut NodeView<'_>) -> Vec<Diagnostic>;
@@ -38,7 +42,7 @@ pub mod priority {
 
 impl<F> Aspect for F
 where
-    F: Fn(&mut NodeView<'_>) -> Vec<Diagnostic>,
+    F: Fn(&mut NodeView<'_>) -> Vec<Diagnostic> + Send + Sync,
 {
     fn visit(&self, node: &mut NodeView<'_>) -> Vec<Diagnostic> {
         self(node)

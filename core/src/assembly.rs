@@ -11,8 +11,10 @@ use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::synth::{RenderedStack, to_pretty_bytes};
 use indexmap::IndexMap;
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The cloud-assembly schema version written, the one the pinned CDK CLI reads.
 pub const MANIFEST_VERSION: &str = "55.0.0";
@@ -36,17 +38,27 @@ pub struct StackArtifact {
     pub region: String,
     /// The template's file name in the assembly.
     pub template_file: String,
-    /// The template.
-    pub template: Value,
+    /// The template's bytes (the assembly's file, shared).
+    pub template_bytes: Arc<Vec<u8>>,
     /// Artifact ids of the stacks it deploys after.
     pub dependencies: Vec<String>,
+}
+
+impl StackArtifact {
+    /// The template as JSON, parsed from its bytes on each call: an assembly keeps only
+    /// the bytes, since 800 templates as JSON values would double a large synth's peak
+    /// memory.
+    pub fn template(&self) -> Value {
+        // dpc rendered these bytes from a JSON value, so they always parse.
+        serde_json::from_slice(&self.template_bytes).unwrap_or(Value::Null)
+    }
 }
 
 /// A synthesized cloud assembly, in memory: file path (relative, `/`-separated) → bytes.
 /// Stacks come in deployment order.
 #[derive(Clone, Debug)]
 pub struct Assembly {
-    files: IndexMap<String, Vec<u8>>,
+    files: IndexMap<String, Arc<Vec<u8>>>,
     stacks: Vec<StackArtifact>,
     warnings: Vec<Diagnostic>,
     /// Staged paths of assets built later: never removed as stale.
@@ -67,87 +79,42 @@ pub struct WriteReport {
 impl Assembly {
     pub(crate) fn new(
         qualifier: &str,
-        mut stacks: Vec<RenderedStack>,
+        stacks: Vec<RenderedStack>,
         warnings: Vec<Diagnostic>,
     ) -> Assembly {
+        // Each stack's files and manifest entries are independent: hash and render them
+        // in parallel, then put them together in deployment order.
+        let parts: Vec<StackFiles> = stacks
+            .into_par_iter()
+            .map(|stack| stack_files(qualifier, stack))
+            .collect();
         let mut files = IndexMap::new();
         let mut artifacts = Map::new();
         let mut preserved = Vec::new();
-        for stack in &mut stacks {
-            let env = Env {
-                qualifier,
-                account: &stack.account,
-                region: &stack.region,
-            };
-            let template_file = format!("{}.template.json", stack.artifact_id);
-            let assets_file = format!("{}.assets.json", stack.artifact_id);
-            let template_hash = sha256_hex(&stack.template_bytes);
-            // Moved, not copied: the assembly's file is the only copy of the bytes kept.
-            files.insert(
-                template_file.clone(),
-                std::mem::take(&mut stack.template_bytes),
-            );
-            files.insert(
-                assets_file.clone(),
-                to_pretty_bytes(&asset_manifest(stack, &env, &template_file, &template_hash)),
-            );
-            for asset in &stack.assets {
-                match &asset.content {
-                    StagedContent::Missing => preserved.push(asset.staged_path.clone()),
-                    StagedContent::File(bytes) => {
-                        files.insert(asset.staged_path.clone(), bytes.clone());
-                    }
-                    StagedContent::Directory(entries) => {
-                        for (rel, bytes) in entries {
-                            files.insert(format!("{}/{rel}", asset.staged_path), bytes.clone());
-                        }
-                    }
-                }
+        let mut artifacts_out = Vec::with_capacity(parts.len());
+        for part in parts {
+            files.insert(part.template_file.clone(), part.template.clone());
+            files.insert(part.assets_file, Arc::new(part.assets_manifest));
+            for (path, bytes) in part.asset_files {
+                files.insert(path, bytes);
             }
-            let assets_artifact = format!("{}.assets", stack.artifact_id);
-            artifacts.insert(
-                assets_artifact.clone(),
-                json!({
-                    "type": "cdk:asset-manifest",
-                    "properties": {
-                        "file": assets_file,
-                        "requiresBootstrapStackVersion": BOOTSTRAP_VERSION,
-                        "bootstrapStackVersionSsmParameter": env.version_parameter(),
-                    }
-                }),
-            );
-            artifacts.insert(
-                stack.artifact_id.clone(),
-                stack_artifact(
-                    stack,
-                    &env,
-                    &template_file,
-                    &template_hash,
-                    &assets_artifact,
-                ),
-            );
+            preserved.extend(part.preserved);
+            artifacts.insert(part.assets_artifact.0, part.assets_artifact.1);
+            artifacts.insert(part.artifact.artifact_id.clone(), part.stack_artifact);
+            artifacts_out.push(part.artifact);
         }
         files.insert(
             "cdk.out".to_owned(),
-            to_pretty_bytes(&json!({ "version": MANIFEST_VERSION })),
+            Arc::new(to_pretty_bytes(&json!({ "version": MANIFEST_VERSION }))),
         );
         let manifest = json!({ "version": MANIFEST_VERSION, "artifacts": artifacts });
-        files.insert(MANIFEST_FILE.to_owned(), to_pretty_bytes(&manifest));
-        let stacks = stacks
-            .into_iter()
-            .map(|s| StackArtifact {
-                template_file: format!("{}.template.json", s.artifact_id),
-                artifact_id: s.artifact_id,
-                stack_name: s.stack_name,
-                account: s.account,
-                region: s.region,
-                template: s.template,
-                dependencies: s.dependencies,
-            })
-            .collect();
+        files.insert(
+            MANIFEST_FILE.to_owned(),
+            Arc::new(to_pretty_bytes(&manifest)),
+        );
         Assembly {
             files,
-            stacks,
+            stacks: artifacts_out,
             warnings,
             preserved,
         }
@@ -160,7 +127,7 @@ impl Assembly {
 
     /// One file's bytes.
     pub fn file(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
+        self.files.get(path).map(|b| b.as_slice())
     }
 
     /// The stacks, in deployment order.
@@ -198,7 +165,7 @@ impl Assembly {
         }
         // Keep manifest.json last in `files()`, as the writer writes it.
         let manifest = self.files.shift_remove(MANIFEST_FILE);
-        self.files.insert(path.to_owned(), bytes);
+        self.files.insert(path.to_owned(), Arc::new(bytes));
         if let Some(manifest) = manifest {
             self.files.insert(MANIFEST_FILE.to_owned(), manifest);
         }
@@ -258,6 +225,91 @@ impl Env<'_> {
             format!("{}-{}-{}", self.account, self.region, &hash[..8]),
             destination,
         )
+    }
+}
+
+/// What one stack adds to the assembly.
+struct StackFiles {
+    template_file: String,
+    template: Arc<Vec<u8>>,
+    assets_file: String,
+    assets_manifest: Vec<u8>,
+    asset_files: Vec<(String, Arc<Vec<u8>>)>,
+    preserved: Vec<String>,
+    assets_artifact: (String, Value),
+    stack_artifact: Value,
+    artifact: StackArtifact,
+}
+
+fn stack_files(qualifier: &str, mut stack: RenderedStack) -> StackFiles {
+    let env = Env {
+        qualifier,
+        account: &stack.account,
+        region: &stack.region,
+    };
+    let template_file = format!("{}.template.json", stack.artifact_id);
+    let assets_file = format!("{}.assets.json", stack.artifact_id);
+    let template_hash = sha256_hex(&stack.template_bytes);
+    let assets_manifest = to_pretty_bytes(&asset_manifest(
+        &stack,
+        &env,
+        &template_file,
+        &template_hash,
+    ));
+    let mut asset_files = Vec::new();
+    let mut preserved = Vec::new();
+    for asset in &stack.assets {
+        match &asset.content {
+            StagedContent::Missing => preserved.push(asset.staged_path.clone()),
+            StagedContent::File(bytes) => {
+                asset_files.push((asset.staged_path.clone(), Arc::new(bytes.clone())));
+            }
+            StagedContent::Directory(entries) => {
+                for (rel, bytes) in entries {
+                    asset_files.push((
+                        format!("{}/{rel}", asset.staged_path),
+                        Arc::new(bytes.clone()),
+                    ));
+                }
+            }
+        }
+    }
+    let assets_artifact = format!("{}.assets", stack.artifact_id);
+    let assets_entry = json!({
+        "type": "cdk:asset-manifest",
+        "properties": {
+            "file": assets_file,
+            "requiresBootstrapStackVersion": BOOTSTRAP_VERSION,
+            "bootstrapStackVersionSsmParameter": env.version_parameter(),
+        }
+    });
+    let stack_artifact = stack_artifact(
+        &stack,
+        &env,
+        &template_file,
+        &template_hash,
+        &assets_artifact,
+    );
+    // Moved, not copied: the assembly's file is the only copy of the bytes kept.
+    let template = Arc::new(std::mem::take(&mut stack.template_bytes));
+    StackFiles {
+        artifact: StackArtifact {
+            artifact_id: stack.artifact_id,
+            stack_name: stack.stack_name,
+            account: stack.account,
+            region: stack.region,
+            template_file: template_file.clone(),
+            template_bytes: template.clone(),
+            dependencies: stack.dependencies,
+        },
+        template_file,
+        template,
+        assets_file,
+        assets_manifest,
+        asset_files,
+        preserved,
+        assets_artifact: (assets_artifact, assets_entry),
+        stack_artifact,
     }
 }
 

@@ -41,6 +41,9 @@ pub const DANGLING_DEPENDS_ON: &str = "DM0408";
 pub const DANGLING_CONDITION: &str = "DM0409";
 /// A template description is longer than CloudFormation allows.
 pub const DESCRIPTION_TOO_LONG: &str = "DM0410";
+/// More rules on one event bus, over the stacks of one account and region, than
+/// EventBridge allows by default (a warning).
+pub const TOO_MANY_RULES_PER_BUS: &str = "DM0411";
 
 /// The output directory is not empty and not a dpc assembly.
 pub const FOREIGN_OUTPUT_DIR: &str = "DM0501";

@@ -59,7 +59,7 @@
 //!         std::process::exit(1);
 //!     }
 //! };
-//! let template = &assembly.stacks()[0].template;
+//! let template = &assembly.stacks()[0].template();
 //! assert_eq!(template["Outputs"]["BusArn"]["Value"], json!({ "Fn::GetAtt": ["BusEA82B648", "Arn"] }));
 //! // `assembly.write(Path::new("cdk.out"))?` puts it on disk for `cdk deploy --app cdk.out`.
 //! # Ok(())
@@ -85,6 +85,7 @@ pub mod resource;
 pub mod scope;
 pub mod stack;
 mod synth;
+
 pub mod tree;
 pub mod value;
 mod write;
@@ -101,5 +102,6 @@ pub use resource::{
 };
 pub use scope::Scope;
 pub use stack::StackProps;
-pub use tree::{NodeId, StackId, Tree};
+pub use synth::Rendered;
+pub use tree::{Grafted, NodeId, StackId, Tree};
 pub use value::Val;

@@ -6,7 +6,7 @@ use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::logical_id::is_valid_logical_id;
 use crate::synth::RenderedStack;
-use indexmap::IndexSet;
+use indexmap::{IndexMap, IndexSet};
 use serde_json::Value;
 
 /// Resources declared in one template.
@@ -21,14 +21,112 @@ pub const MAX_TEMPLATE_BYTES: usize = 1_048_576;
 /// Dynamic references (`{{resolve:...}}`) in one template.
 pub const MAX_DYNAMIC_REFERENCES: usize = 60;
 
-/// Every problem in every rendered template.
-pub(crate) fn lint(stacks: &[RenderedStack]) -> Vec<Diagnostic> {
+/// One problem of one template. A dangling reference keeps its target, so that once
+/// every stack is rendered the message can say which other stack defines it.
+pub(crate) struct Finding {
+    diagnostic: Diagnostic,
+    dangling_target: Option<String>,
+}
+
+/// Every problem of one rendered template (`template` is its JSON).
+pub(crate) fn lint_stack(stack: &RenderedStack, template: &Value) -> Vec<Finding> {
+    let mut limits = Vec::new();
+    check_limits(stack, template, &mut limits);
+    let mut out: Vec<Finding> = limits
+        .into_iter()
+        .map(|diagnostic| Finding {
+            diagnostic,
+            dangling_target: None,
+        })
+        .collect();
+    check_references(stack, template, &mut out);
+    out
+}
+
+/// The findings of every stack as diagnostics, in stack order; a reference to an element
+/// of another stack says so.
+pub(crate) fn resolve(findings: Vec<Vec<Finding>>, all: &[RenderedStack]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for stack in stacks {
-        check_limits(stack, &mut out);
-        check_references(stack, stacks, &mut out);
+    for (stack, findings) in all.iter().zip(findings) {
+        for Finding {
+            mut diagnostic,
+            dangling_target,
+        } in findings
+        {
+            if let Some(target) = dangling_target
+                && let Some(other) = all
+                    .iter()
+                    .find(|s| s.artifact_id != stack.artifact_id && s.paths.contains_key(&target))
+            {
+                diagnostic = diagnostic
+                    .with_note(format!("`{target}` is defined in stack `{}`", other.artifact_id))
+                    .with_help("stacks cannot reference each other: pass a deterministic name or ARN instead");
+            }
+            out.push(diagnostic);
+        }
     }
     out
+}
+
+/// EventBridge's default quota of rules per event bus ("Rules per event bus", adjustable
+/// in Service Quotas).
+pub const DEFAULT_MAX_RULES_PER_BUS: usize = 300;
+
+/// The `AWS::Events::Rule`s of one template by the name of their event bus (`default`
+/// without `EventBusName`; the name of a bus of the same template it references;
+/// `(unknown)` when it cannot be told).
+pub(crate) fn rules_per_bus(template: &Value) -> IndexMap<String, usize> {
+    let resources: Vec<(&String, &Value)> = section(template, "Resources").collect();
+    let mut counts = IndexMap::new();
+    for (_, rule) in resources
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Events::Rule"))
+    {
+        let bus = match rule.get("Properties").and_then(|p| p.get("EventBusName")) {
+            None => "default".to_owned(),
+            Some(Value::String(name_or_arn)) => name_or_arn
+                .rsplit_once("event-bus/")
+                .map_or(name_or_arn.as_str(), |(_, name)| name)
+                .to_owned(),
+            Some(other) => other
+                .get("Ref")
+                .and_then(Value::as_str)
+                .and_then(|id| resources.iter().find(|(k, _)| k.as_str() == id))
+                .and_then(|(_, bus)| bus.get("Properties")?.get("Name")?.as_str())
+                .unwrap_or("(unknown)")
+                .to_owned(),
+        };
+        *counts.entry(bus).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// A warning for each event bus with more rules than EventBridge allows by default,
+/// counted over every stack deployed to the same account and region.
+pub(crate) fn check_rules_per_bus(stacks: &[RenderedStack]) -> Vec<Diagnostic> {
+    let mut totals: IndexMap<(&str, &str, &str), usize> = IndexMap::new();
+    for stack in stacks {
+        for (bus, n) in &stack.rules_per_bus {
+            *totals
+                .entry((stack.account.as_str(), stack.region.as_str(), bus.as_str()))
+                .or_insert(0) += n;
+        }
+    }
+    totals
+        .into_iter()
+        .filter(|(_, n)| *n > DEFAULT_MAX_RULES_PER_BUS)
+        .map(|((account, region, bus), n)| {
+            Diagnostic::warning(
+                codes::TOO_MANY_RULES_PER_BUS,
+                format!(
+                    "event bus `{bus}` of account {account} ({region}) needs {n} rules; EventBridge allows {DEFAULT_MAX_RULES_PER_BUS} per bus by default"
+                ),
+            )
+            .with_help(format!(
+                "ask AWS to raise the quota \"Rules per event bus\" (Service Quotas, Amazon EventBridge) in account {account}, {region}, before deploying"
+            ))
+        })
+        .collect()
 }
 
 fn section<'a>(template: &'a Value, name: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
@@ -39,9 +137,9 @@ fn section<'a>(template: &'a Value, name: &str) -> impl Iterator<Item = (&'a Str
         .flatten()
 }
 
-fn check_limits(stack: &RenderedStack, out: &mut Vec<Diagnostic>) {
+fn check_limits(stack: &RenderedStack, template: &Value, out: &mut Vec<Diagnostic>) {
     let id = &stack.artifact_id;
-    let count = |name| section(&stack.template, name).count();
+    let count = |name| section(template, name).count();
     let mut over = |code: &str, found: usize, max: usize, what: &str, help: &str| {
         if found > max {
             out.push(
@@ -77,7 +175,7 @@ fn check_limits(stack: &RenderedStack, out: &mut Vec<Diagnostic>) {
         "parameters",
         "use fewer parameters",
     );
-    let dynamic = count_dynamic_references(&stack.template);
+    let dynamic = count_dynamic_references(template);
     over(
         codes::TOO_MANY_DYNAMIC_REFERENCES,
         dynamic,
@@ -99,7 +197,7 @@ fn check_limits(stack: &RenderedStack, out: &mut Vec<Diagnostic>) {
         );
     }
     for name in ["Parameters", "Conditions", "Resources", "Outputs"] {
-        for (logical_id, _) in section(&stack.template, name) {
+        for (logical_id, _) in section(template, name) {
             if !is_valid_logical_id(logical_id) {
                 out.push(
                     Diagnostic::error(
@@ -135,22 +233,18 @@ struct Defined {
     conditions: IndexSet<String>,
 }
 
-fn check_references(stack: &RenderedStack, all: &[RenderedStack], out: &mut Vec<Diagnostic>) {
-    let keys = |name| {
-        section(&stack.template, name)
-            .map(|(k, _)| k.clone())
-            .collect()
-    };
+fn check_references(stack: &RenderedStack, template: &Value, out: &mut Vec<Finding>) {
+    let keys = |name| section(template, name).map(|(k, _)| k.clone()).collect();
     let defined = Defined {
         resources: keys("Resources"),
         parameters: keys("Parameters"),
         conditions: keys("Conditions"),
     };
     let mut found = Vec::new();
-    for (logical_id, body) in section(&stack.template, "Conditions") {
+    for (logical_id, body) in section(template, "Conditions") {
         walk(body, true, &mut |r| found.push((logical_id.clone(), r)));
     }
-    for (logical_id, resource) in section(&stack.template, "Resources") {
+    for (logical_id, resource) in section(template, "Resources") {
         let mut note = |r| found.push((logical_id.clone(), r));
         if let Some(props) = resource.get("Properties") {
             walk(props, false, &mut note);
@@ -170,7 +264,7 @@ fn check_references(stack: &RenderedStack, all: &[RenderedStack], out: &mut Vec<
             note(Reference::Condition(condition.clone()));
         }
     }
-    for (logical_id, output) in section(&stack.template, "Outputs") {
+    for (logical_id, output) in section(template, "Outputs") {
         let mut note = |r| found.push((logical_id.clone(), r));
         for key in ["Value", "Export"] {
             if let Some(v) = output.get(key) {
@@ -188,15 +282,10 @@ fn check_references(stack: &RenderedStack, all: &[RenderedStack], out: &mut Vec<
                 .get(&from)
                 .cloned()
                 .unwrap_or_else(|| stack.artifact_id.clone());
-            let mut diagnostic = problem.in_construct(path);
-            if let Some(other) = all.iter().find(|s| {
-                s.artifact_id != stack.artifact_id && s.paths.contains_key(reference.target())
-            }) {
-                diagnostic = diagnostic
-                    .with_note(format!("`{}` is defined in stack `{}`", reference.target(), other.artifact_id))
-                    .with_help("stacks cannot reference each other: pass a deterministic name or ARN instead");
-            }
-            out.push(diagnostic);
+            out.push(Finding {
+                diagnostic: problem.in_construct(path),
+                dangling_target: Some(reference.target().to_owned()),
+            });
         }
     }
 }

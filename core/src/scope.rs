@@ -157,7 +157,10 @@ impl<'t> Scope<'t> {
     /// tree and returns what is wrong. Diagnostics without a construct path get this
     /// scope's path. Use it for things that accumulate (targets per rule), not for what
     /// can be checked when the construct is created.
-    pub fn add_validation(&mut self, check: impl Fn(&Tree) -> Vec<Diagnostic> + 'static) {
+    pub fn add_validation(
+        &mut self,
+        check: impl Fn(&Tree) -> Vec<Diagnostic> + Send + Sync + 'static,
+    ) {
         if let Some(node) = self.tree.get_mut(self.node) {
             node.validations.push(Box::new(check));
         }

@@ -6,15 +6,19 @@ use crate::app::App;
 use crate::aspect::{invoke_aspects, with_path};
 use crate::assembly::Assembly;
 use crate::asset::StagedAsset;
+use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::lint;
 use crate::resource::Resource;
-use crate::tree::{NodeKind, StackId, Tree};
+use crate::tree::{NodeId, NodeKind, StackId, Tree};
 use indexmap::IndexMap;
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
-/// One stack, rendered: its template (as JSON and as the exact bytes written) and what
-/// the manifest and the lint need to know about it.
+/// One stack, rendered: its template's exact bytes and what the manifest and the lint
+/// need to know about it. The template as a JSON value lives only while its stack is
+/// rendered and linted: holding all of them at once doubled the peak memory at 700
+/// pipelines.
 pub(crate) struct RenderedStack {
     pub(crate) artifact_id: String,
     pub(crate) stack_name: String,
@@ -24,33 +28,162 @@ pub(crate) struct RenderedStack {
     pub(crate) termination_protection: bool,
     /// Artifact ids of the stacks this one deploys after.
     pub(crate) dependencies: Vec<String>,
-    pub(crate) template: Value,
     pub(crate) template_bytes: Vec<u8>,
     /// Logical id → construct path, to point lint findings at constructs.
     pub(crate) paths: IndexMap<String, String>,
     pub(crate) assets: Vec<StagedAsset>,
+    /// What the lint found in this template alone.
+    pub(crate) findings: Vec<lint::Finding>,
+    /// `AWS::Events::Rule`s by event bus name, for the quota over one environment.
+    pub(crate) rules_per_bus: IndexMap<String, usize>,
+}
+
+/// A stack's elements, moved out of the tree so stacks render on several threads while
+/// the tree (for construct paths) is shared read-only.
+struct StackParts {
+    stack: StackId,
+    elements: Vec<(NodeId, NodeKind)>,
 }
 
 impl App {
     /// Synthesizes the app: runs aspects, then every validation, renders each stack to a
     /// template and lints the templates. Returns every problem found (errors and
     /// warnings) when there is at least one error; otherwise the assembly, in memory,
-    /// carrying the warnings. Same app, same bytes.
-    pub fn synth(mut self) -> Result<Assembly, Vec<Diagnostic>> {
+    /// carrying the warnings. Same app, same bytes, however many threads render.
+    pub fn synth(self) -> Result<Assembly, Vec<Diagnostic>> {
+        self.render()?.into_assembly()
+    }
+
+    /// The first half of [`App::synth`]: aspects, validations, and each stack rendered
+    /// and linted on its own. Apps built apart (one per stack, say) render apart and
+    /// [`Rendered::merge`] into one assembly; only the tree of the app being rendered is
+    /// in memory at a time, and [`App::synth`] of the apps merged first gives the same
+    /// bytes when no aspect or validation looks across apps.
+    ///
+    /// # Errors
+    /// Every problem of the aspects and validations (errors and warnings), when there is
+    /// at least one error. Lint findings wait for [`Rendered::into_assembly`], which can
+    /// tell which other stack a dangling reference points into.
+    pub fn render(mut self) -> Result<Rendered, Vec<Diagnostic>> {
         let mut diagnostics = invoke_aspects(&mut self.tree);
         diagnostics.extend(run_validations(&self.tree));
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(diagnostics);
         }
-        let stacks: Vec<RenderedStack> = deployment_order(&self.tree)
+        let parts: Vec<StackParts> = deployment_order(&self.tree)
             .into_iter()
-            .map(|s| render_stack(&mut self.tree, s))
+            .map(|stack| take_elements(&mut self.tree, stack))
             .collect();
-        diagnostics.extend(lint::lint(&stacks));
+        let tree = &self.tree;
+        // Indexed parallel iterators keep the order: the output does not depend on
+        // scheduling.
+        let stacks: Vec<RenderedStack> = parts
+            .into_par_iter()
+            .map(|parts| {
+                let (mut stack, template) = render_stack(tree, parts);
+                stack.findings = lint::lint_stack(&stack, &template);
+                stack.rules_per_bus = lint::rules_per_bus(&template);
+                stack
+            })
+            .collect();
+        Ok(Rendered {
+            qualifier: self.tree.qualifier().to_owned(),
+            stacks,
+            diagnostics,
+        })
+    }
+}
+
+/// Stacks rendered to their final bytes, not yet put together: what [`App::render`]
+/// returns. Merge the renderings of apps built apart, add the dependencies between their
+/// stacks, then make the assembly.
+pub struct Rendered {
+    qualifier: String,
+    stacks: Vec<RenderedStack>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Rendered {
+    /// Appends `other`'s stacks after these (deployment order is kept within each).
+    ///
+    /// # Errors
+    /// A different bootstrap qualifier or a stack id used in both; nothing is merged.
+    pub fn merge(&mut self, other: Rendered) -> Result<(), Diagnostic> {
+        if other.qualifier != self.qualifier {
+            return Err(Diagnostic::error(
+                codes::INVALID_STACK_DEPENDENCY,
+                format!(
+                    "cannot merge stacks with bootstrap qualifier `{}` into stacks with `{}`",
+                    other.qualifier, self.qualifier
+                ),
+            ));
+        }
+        if let Some(clash) = other
+            .stacks
+            .iter()
+            .find(|o| self.stacks.iter().any(|s| s.artifact_id == o.artifact_id))
+        {
+            return Err(Diagnostic::error(
+                codes::DUPLICATE_CONSTRUCT_ID,
+                format!(
+                    "there is already a construct with id `{}` in the app",
+                    clash.artifact_id
+                ),
+            )
+            .with_help("construct ids must be unique among siblings"));
+        }
+        self.stacks.extend(other.stacks);
+        self.diagnostics.extend(other.diagnostics);
+        Ok(())
+    }
+
+    /// Makes stack `stack` deploy after stack `on` (artifact ids). `on` must come first:
+    /// stacks stay in the order they were merged.
+    ///
+    /// # Errors
+    /// An unknown stack, or `on` not before `stack`.
+    pub fn add_dependency(&mut self, stack: &str, on: &str) -> Result<(), Diagnostic> {
+        let position = |id: &str| self.stacks.iter().position(|s| s.artifact_id == id);
+        match (position(stack), position(on)) {
+            (Some(s), Some(o)) if o < s => {
+                let deps = &mut self.stacks[s].dependencies;
+                if !deps.iter().any(|d| d == on) {
+                    deps.push(on.to_owned());
+                }
+                Ok(())
+            }
+            _ => Err(Diagnostic::error(
+                codes::INVALID_STACK_DEPENDENCY,
+                format!(
+                    "stack `{stack}` cannot depend on `{on}`: both must be rendered, `{on}` first"
+                ),
+            )),
+        }
+    }
+
+    /// The artifact ids of the stacks, in order.
+    pub fn stack_ids(&self) -> impl Iterator<Item = &str> {
+        self.stacks.iter().map(|s| s.artifact_id.as_str())
+    }
+
+    /// The lint findings that need every stack (which stack a dangling reference points
+    /// into, rules per event bus over the stacks of one environment), then the assembly.
+    ///
+    /// # Errors
+    /// Every problem found (errors and warnings), when there is at least one error.
+    pub fn into_assembly(mut self) -> Result<Assembly, Vec<Diagnostic>> {
+        let findings: Vec<Vec<lint::Finding>> = self
+            .stacks
+            .iter_mut()
+            .map(|s| std::mem::take(&mut s.findings))
+            .collect();
+        let mut diagnostics = self.diagnostics;
+        diagnostics.extend(lint::resolve(findings, &self.stacks));
+        diagnostics.extend(lint::check_rules_per_bus(&self.stacks));
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(diagnostics);
         }
-        Ok(Assembly::new(self.tree.qualifier(), stacks, diagnostics))
+        Ok(Assembly::new(&self.qualifier, self.stacks, diagnostics))
     }
 }
 
@@ -84,10 +217,31 @@ fn deployment_order(tree: &Tree) -> Vec<StackId> {
     ordered
 }
 
-/// Renders one stack, moving each resource's properties and metadata out of the tree
-/// (synthesis consumes the app, so nothing reads them again): a 700-pipeline organisation
-/// would otherwise hold every property twice at its peak.
-fn render_stack(tree: &mut Tree, stack: StackId) -> RenderedStack {
+/// Moves the elements (resources, parameters, conditions, outputs) of `stack` out of the
+/// tree: synthesis consumes the app, and a 700-pipeline organisation would otherwise hold
+/// every property twice at its peak.
+fn take_elements(tree: &mut Tree, stack: StackId) -> StackParts {
+    let mut elements = Vec::new();
+    for node in tree.descendants(stack.node()) {
+        let Some(data) = tree.get_mut(node) else {
+            continue;
+        };
+        if matches!(
+            data.kind,
+            NodeKind::Resource(_)
+                | NodeKind::Parameter { .. }
+                | NodeKind::Condition { .. }
+                | NodeKind::Output { .. }
+        ) {
+            elements.push((node, std::mem::replace(&mut data.kind, NodeKind::Group)));
+        }
+    }
+    StackParts { stack, elements }
+}
+
+/// Renders one stack: its summary and bytes, and its template as JSON for the lint.
+fn render_stack(tree: &Tree, parts: StackParts) -> (RenderedStack, Value) {
+    let StackParts { stack, elements } = parts;
     let artifact_id = tree.construct_id(stack.node()).to_owned();
     let (props, dependencies, assets) = match tree.stack_data(stack) {
         Some(data) => (
@@ -105,32 +259,27 @@ fn render_stack(tree: &mut Tree, stack: StackId) -> RenderedStack {
     let mut conditions = Map::new();
     let mut resources = Map::new();
     let mut outputs = Map::new();
-    let mut paths = IndexMap::new();
-    for node in tree.descendants(stack.node()) {
-        let path = tree.path(node);
-        let Some(data) = tree.get_mut(node) else {
-            continue;
-        };
-        let (logical_id, section, value) = match &mut data.kind {
+    let mut paths = IndexMap::with_capacity(elements.len());
+    for (node, kind) in elements {
+        let (logical_id, section, value) = match kind {
             NodeKind::Resource(r) => {
-                let value = render_resource(r);
-                (r.logical_id(), &mut resources, value)
+                let mut r = *r;
+                let value = render_resource(&mut r);
+                (r.logical_id().to_owned(), &mut resources, value)
             }
             NodeKind::Parameter {
                 logical_id,
                 parameter,
-            } => (logical_id.as_str(), &mut parameters, to_json(parameter)),
+            } => (logical_id, &mut parameters, to_json(&parameter)),
             NodeKind::Condition {
                 logical_id,
                 expression,
-            } => (logical_id.as_str(), &mut conditions, expression.to_json()),
-            NodeKind::Output { logical_id, output } => {
-                (logical_id.as_str(), &mut outputs, to_json(output))
-            }
+            } => (logical_id, &mut conditions, expression.to_json()),
+            NodeKind::Output { logical_id, output } => (logical_id, &mut outputs, to_json(&output)),
             NodeKind::Root | NodeKind::Group | NodeKind::Stack(_) => continue,
         };
-        section.insert(logical_id.to_owned(), value);
-        paths.insert(logical_id.to_owned(), path);
+        section.insert(logical_id.clone(), value);
+        paths.insert(logical_id, tree.path(node));
     }
 
     let mut template = Map::new();
@@ -150,7 +299,7 @@ fn render_stack(tree: &mut Tree, stack: StackId) -> RenderedStack {
     }
     let template = Value::Object(template);
     let template_bytes = to_pretty_bytes(&template);
-    RenderedStack {
+    let rendered = RenderedStack {
         stack_name: props
             .stack_name
             .clone()
@@ -161,11 +310,13 @@ fn render_stack(tree: &mut Tree, stack: StackId) -> RenderedStack {
         tags: props.tags,
         termination_protection: props.termination_protection,
         dependencies,
-        template,
         template_bytes,
         paths,
         assets,
-    }
+        findings: Vec::new(),
+        rules_per_bus: IndexMap::new(),
+    };
+    (rendered, template)
 }
 
 fn render_resource(resource: &mut Resource) -> Value {

@@ -29,7 +29,9 @@ impl StackId {
 }
 
 /// A deferred check registered on a node, run after aspects; returns what is wrong.
-pub(crate) type Validation = Box<dyn Fn(&Tree) -> Vec<Diagnostic>>;
+/// `Send + Sync` so stacks built on other threads can join one app, and stacks render
+/// in parallel over a shared tree.
+pub(crate) type Validation = Box<dyn Fn(&Tree) -> Vec<Diagnostic> + Send + Sync>;
 
 pub(crate) struct Node {
     pub(crate) id: String,
@@ -200,6 +202,80 @@ impl Tree {
 
     // ---- crate-internal: growing and mutating ----
 
+    /// Moves every node of `other` (another app's tree) below this tree's root, after
+    /// the nodes already here; `other`'s root becomes this root. Returns where `other`'s
+    /// nodes went. Nothing moves when one of `other`'s stacks has the id of a stack here,
+    /// or the qualifiers differ.
+    pub(crate) fn graft(&mut self, other: Tree) -> Result<Grafted, Diagnostic> {
+        if other.qualifier != self.qualifier {
+            return Err(Diagnostic::error(
+                codes::INVALID_STACK_DEPENDENCY,
+                format!(
+                    "cannot merge an app with bootstrap qualifier `{}` into one with `{}`",
+                    other.qualifier, self.qualifier
+                ),
+            ));
+        }
+        let root = self.root();
+        let mut other_nodes = other.nodes.into_iter();
+        let Some(other_root) = other_nodes.next() else {
+            return Ok(Grafted { base: 0 });
+        };
+        for id in other_root.children.keys() {
+            self.check_child_id(root, id)?;
+        }
+        let base = u32::try_from(self.nodes.len() - 1).map_err(|_| too_many_nodes())?;
+        let total = self.nodes.len() + other_nodes.len();
+        u32::try_from(total).map_err(|_| too_many_nodes())?;
+        let grafted = Grafted { base };
+        let map = |n: NodeId| grafted.node(n);
+        self.nodes.reserve(other_nodes.len());
+        for mut node in other_nodes {
+            node.parent = node.parent.map(map);
+            for child in node.children.values_mut() {
+                *child = map(*child);
+            }
+            if let NodeKind::Stack(data) = &mut node.kind {
+                for dep in &mut data.depends_on {
+                    *dep = StackId(map(dep.0));
+                }
+                for owner in data.logical_ids.values_mut() {
+                    *owner = map(*owner);
+                }
+            }
+            self.nodes.push(node);
+        }
+        let Node {
+            children,
+            validations,
+            aspects,
+            ..
+        } = other_root;
+        // Aspects added to the other app's root applied to its nodes only: each of its
+        // stacks gets them (shared), rather than this app's other stacks.
+        // They go first: they were outer to the stacks' own aspects.
+        let shared: Vec<std::sync::Arc<dyn Aspect>> =
+            aspects.into_iter().map(std::sync::Arc::from).collect();
+        let stacks: Vec<NodeId> = children.values().map(|&c| map(c)).collect();
+        if let Some(r) = self.get_mut(root) {
+            for (id, child) in children {
+                r.children.insert(id, map(child));
+            }
+            r.validations.extend(validations);
+        }
+        for stack in stacks {
+            if let Some(node) = self.get_mut(stack) {
+                let own = std::mem::take(&mut node.aspects);
+                node.aspects = shared
+                    .iter()
+                    .map(|a| Box::new(SharedAspect(a.clone())) as Box<dyn Aspect>)
+                    .chain(own)
+                    .collect();
+            }
+        }
+        Ok(grafted)
+    }
+
     pub(crate) fn get(&self, node: NodeId) -> Option<&Node> {
         self.nodes.get(node.0 as usize)
     }
@@ -361,6 +437,58 @@ impl Tree {
         }
         Ok((node, stack, logical_id))
     }
+}
+
+/// Where [`Tree::graft`] put the nodes of the other tree: its node `n` (not its root) is
+/// now node `n + base` here, its root is this root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grafted {
+    base: u32,
+}
+
+impl Grafted {
+    /// The node the other tree called `node`, in this tree.
+    pub fn node(&self, node: NodeId) -> NodeId {
+        if node.0 == 0 {
+            node
+        } else {
+            NodeId(node.0 + self.base)
+        }
+    }
+
+    /// The stack the other app called `stack`, in this app.
+    pub fn stack(&self, stack: StackId) -> StackId {
+        StackId(self.node(stack.0))
+    }
+
+    /// A handle to a resource of the other app, for this app.
+    pub fn resource(&self, resource: &ResourceRef) -> ResourceRef {
+        ResourceRef {
+            node: self.node(resource.node),
+            stack: self.stack(resource.stack),
+            ..resource.clone()
+        }
+    }
+}
+
+/// One aspect applied below several nodes.
+struct SharedAspect(std::sync::Arc<dyn Aspect>);
+
+impl Aspect for SharedAspect {
+    fn visit(&self, node: &mut crate::aspect::NodeView<'_>) -> Vec<Diagnostic> {
+        self.0.visit(node)
+    }
+
+    fn priority(&self) -> i32 {
+        self.0.priority()
+    }
+}
+
+fn too_many_nodes() -> Diagnostic {
+    Diagnostic::error(
+        codes::INVALID_CONSTRUCT_ID,
+        "the construct tree has more than 2^32 nodes",
+    )
 }
 
 impl fmt::Debug for Tree {

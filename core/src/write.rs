@@ -5,15 +5,17 @@ use crate::assembly::{MARKER_FILE, WriteReport, is_safe_relative_path};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use indexmap::{IndexMap, IndexSet};
+use rayon::prelude::*;
 use serde_json::json;
 use std::io;
 use std::path::Path;
+use std::sync::Arc;
 
 const MANIFEST_FILE: &str = "manifest.json";
 
 pub(crate) fn write(
     dir: &Path,
-    files: &IndexMap<String, Vec<u8>>,
+    files: &IndexMap<String, Arc<Vec<u8>>>,
     preserved: &[String],
 ) -> Result<WriteReport, Diagnostic> {
     let io_error = |what: &str, path: &Path, e: io::Error| {
@@ -40,9 +42,23 @@ pub(crate) fn write(
         .map_err(|e| io_error("write", dir, e))?;
 
     let mut report = WriteReport::default();
-    for (path, bytes) in files.iter().filter(|(p, _)| p.as_str() != MANIFEST_FILE) {
-        let target = dir.join(path);
-        if write_if_changed(&target, bytes).map_err(|e| io_error("write", &target, e))? {
+    // Files are independent until the manifest: compare and write them in parallel (the
+    // order of the report stays the assembly's).
+    let entries: Vec<(&String, &Arc<Vec<u8>>)> = files
+        .iter()
+        .filter(|(p, _)| p.as_str() != MANIFEST_FILE)
+        .collect();
+    let outcomes: Vec<(&String, bool)> = entries
+        .into_par_iter()
+        .map(|(path, bytes)| {
+            let target = dir.join(path);
+            write_if_changed(&target, bytes)
+                .map(|written| (path, written))
+                .map_err(|e| io_error("write", &target, e))
+        })
+        .collect::<Result<_, _>>()?;
+    for (path, written) in outcomes {
+        if written {
             report.written.push(path.clone());
         } else {
             report.unchanged.push(path.clone());
