@@ -52,9 +52,7 @@
 use crate::aws::dynamodb::{KeyAttribute, Table, TableProps};
 use crate::aws::ec2::{SecurityGroup, SecurityGroupProps};
 use crate::aws::emr::SecurityConfiguration;
-use crate::aws::events::{
-    CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps, check_rules_per_bus,
-};
+use crate::aws::events::{CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps};
 use crate::aws::iam::{
     Audience, Conditions, InstanceProfile, PolicyDocument, Principal, Role, RoleProps, Statement,
 };
@@ -193,13 +191,8 @@ pub fn build(
         &Audience::Accounts(vec![platform.central.account.clone()]),
     )?;
 
-    // Rules per bus, counted at synth over every stack of this account and region (the
-    // pipeline stacks add theirs); the central stack counts when it shares the environment.
-    let central = &platform.central;
-    if !(central.account == account.id && central.region == account.region) {
-        let (id, region) = (account.id.clone(), account.region.clone());
-        scope.add_validation(move |tree| check_rules_per_bus(tree, &id, &region));
-    }
+    // Rules per bus are counted by the engine's lint over every stack of an environment
+    // (this one, its pipelines', the central stack's when it shares it).
 
     let dead_letters = dead_letter_queue(&mut scope, &key)?;
     export_rule(&mut scope, org, &env, &dead_letters, boundary.clone())?;

@@ -24,6 +24,7 @@ use dpc_core::aspect::{NodeView, priority};
 use dpc_core::diagnostic::Sources;
 use dpc_core::{App, Aspect, Assembly, Diagnostic, NodeId, Scope, StackId, Tree};
 use dpc_schema::{CodePipeline, LoadOptions, LoadScope, Organisation};
+use rayon::prelude::*;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -96,12 +97,25 @@ pub struct BuiltApp {
 }
 
 #[derive(Clone, Debug)]
-struct PipelineOrigin {
-    artifact_id: String,
-    account_id: String,
-    alias: String,
-    name: String,
-    defined_at: String,
+pub(crate) struct PipelineOrigin {
+    pub(crate) artifact_id: String,
+    pub(crate) account_id: String,
+    pub(crate) alias: String,
+    pub(crate) name: String,
+    pub(crate) defined_at: String,
+}
+
+impl PipelineOrigin {
+    /// Where pipeline `p`'s stack `artifact_id` comes from.
+    pub(crate) fn of(artifact_id: &str, p: &dpc_schema::Pipeline) -> PipelineOrigin {
+        PipelineOrigin {
+            artifact_id: artifact_id.to_owned(),
+            account_id: p.account.id.clone(),
+            alias: p.account.alias.clone(),
+            name: p.name.clone(),
+            defined_at: format!("`{}`", p.file.display()),
+        }
+    }
 }
 
 /// Adds every stack the organisation needs to a new app (see the module docs).
@@ -109,53 +123,64 @@ struct PipelineOrigin {
 /// # Errors
 /// Every problem of every stack, not only the first.
 pub fn build_app(org: &Organisation, options: SynthOptions) -> Result<BuiltApp, Vec<Diagnostic>> {
-    let mut app = App::with_qualifier(&org.platform.cdk_qualifier).map_err(|d| vec![d])?;
-    let mut errors = Vec::new();
-    let mut central_stack = None;
-    let mut accounts = BTreeMap::new();
-    if org.scope == LoadScope::Organisation {
-        match central::build(&mut app, org, &options.runtime) {
-            Ok(built) => central_stack = Some(built.stack),
-            Err(d) => errors.push(d),
-        }
-        for account in &org.platform.accounts {
-            match account::build(&mut app, org, account, &options.runtime) {
-                Ok(built) => {
-                    if let Some(central) = central_stack
-                        && let Err(d) = app.add_dependency(built.stack, central)
-                    {
-                        errors.push(d);
-                    }
-                    accounts.insert(account.id.clone(), built);
-                }
-                Err(d) => errors.push(d),
-            }
-        }
-    }
+    let qualifier = &org.platform.cdk_qualifier;
+    let mut app = App::with_qualifier(qualifier).map_err(|d| vec![d])?;
     let ctx = BuildContext {
         platform: &org.platform,
         step_renderers: &options.step_renderers,
     };
+    let units = units(org);
+    // Every stack is built in an app of its own, on as many threads as there are cores,
+    // then merged in the organisation's order: the stacks never reference each other,
+    // and the merged tree is the one a sequential build makes.
+    let built: Vec<(App, Result<Built, Vec<Diagnostic>>)> = units
+        .par_iter()
+        .map(|unit| build_unit(unit, org, &options, &ctx))
+        .collect();
+
+    let mut errors = Vec::new();
+    let mut central_stack = None;
+    let mut accounts = BTreeMap::new();
     let mut pipelines = Vec::new();
     let mut origins = Vec::new();
-    for p in &org.pipelines {
-        match pipeline::build(&mut app, p, &ctx) {
-            Ok(built) => {
+    for (unit, (own, result)) in units.iter().zip(built) {
+        let built = match result {
+            Ok(built) => built,
+            Err(ds) => {
+                errors.extend(ds);
+                continue;
+            }
+        };
+        let grafted = match app.merge(own) {
+            Ok(grafted) => grafted,
+            Err(d) => {
+                errors.push(d);
+                continue;
+            }
+        };
+        match (built, unit) {
+            (Built::Central(stack), _) => central_stack = Some(grafted.stack(stack)),
+            (Built::Account(mut built), Unit::Account(account)) => {
+                built.stack = grafted.stack(built.stack);
+                if let Some(central) = central_stack
+                    && let Err(d) = app.add_dependency(built.stack, central)
+                {
+                    errors.push(d);
+                }
+                accounts.insert(account.id.clone(), built);
+            }
+            (Built::Pipeline(mut built), Unit::Pipeline(p)) => {
+                built.stack = grafted.stack(built.stack);
                 if let Some(setup) = accounts.get(&p.account.id)
                     && let Err(d) = app.add_dependency(built.stack, setup.stack)
                 {
                     errors.push(d);
                 }
-                origins.push(PipelineOrigin {
-                    artifact_id: built.artifact_id.clone(),
-                    account_id: p.account.id.clone(),
-                    alias: p.account.alias.clone(),
-                    name: p.name.clone(),
-                    defined_at: format!("`{}`", p.file.display()),
-                });
-                pipelines.push(built);
+                origins.push(PipelineOrigin::of(&built.artifact_id, p));
+                pipelines.push(*built);
             }
-            Err(ds) => errors.extend(ds),
+            // Each unit builds its own kind of stack.
+            _ => {}
         }
     }
     for aspect in options.aspects {
@@ -175,13 +200,84 @@ pub fn build_app(org: &Organisation, options: SynthOptions) -> Result<BuiltApp, 
     }
 }
 
+/// One stack to build.
+pub(crate) enum Unit<'o> {
+    Central,
+    Account(&'o dpc_schema::Account),
+    Pipeline(&'o dpc_schema::Pipeline),
+}
+
+/// What building one unit returned.
+pub(crate) enum Built {
+    Central(StackId),
+    Account(account::AccountStack),
+    Pipeline(Box<pipeline::PipelineStack>),
+}
+
+/// The stacks of `org`, in order: central and accounts (whole organisation only), then
+/// the pipelines.
+pub(crate) fn units(org: &Organisation) -> Vec<Unit<'_>> {
+    let mut units: Vec<Unit<'_>> = Vec::new();
+    if org.scope == LoadScope::Organisation {
+        units.push(Unit::Central);
+        units.extend(org.platform.accounts.iter().map(Unit::Account));
+    }
+    units.extend(org.pipelines.iter().map(Unit::Pipeline));
+    units
+}
+
+/// Builds one unit's stack into an app of its own.
+pub(crate) fn build_unit(
+    unit: &Unit<'_>,
+    org: &Organisation,
+    options: &SynthOptions,
+    ctx: &BuildContext<'_>,
+) -> (App, Result<Built, Vec<Diagnostic>>) {
+    let mut own = match App::with_qualifier(&org.platform.cdk_qualifier) {
+        Ok(own) => own,
+        Err(d) => return (App::new(), Err(vec![d])),
+    };
+    let result = match unit {
+        Unit::Central => central::build(&mut own, org, &options.runtime)
+            .map(|c| Built::Central(c.stack))
+            .map_err(|d| vec![d]),
+        Unit::Account(account) => account::build(&mut own, org, account, &options.runtime)
+            .map(Built::Account)
+            .map_err(|d| vec![d]),
+        Unit::Pipeline(p) => {
+            pipeline::build(&mut own, p, ctx).map(|p| Built::Pipeline(Box::new(p)))
+        }
+    };
+    (own, result)
+}
+
+/// `lineage.json`'s bytes.
+pub(crate) fn lineage_bytes(lineage: &Lineage) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let mut bytes = serde_json::to_vec_pretty(lineage).map_err(|e| {
+        vec![Diagnostic::error(
+            crate::aws::codes::LINEAGE_UNRENDERABLE,
+            format!("cannot render {LINEAGE_FILE}: {e}"),
+        )]
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// Builds and synthesizes the organisation into an assembly in memory, with
 /// `lineage.json` beside the templates. Nothing is written.
 ///
 /// # Errors
 /// Every problem found while building, validating or linting.
+///
+/// Without aspects (which may look across stacks), each stack is built, rendered and
+/// linted on its own, on every core, and only then put together: a 700-pipeline
+/// organisation never holds more than a few construct trees at once. The assembly is the
+/// one `build_app(org, options)?.synth()` makes (a test compares them).
 pub fn synthesize(org: &Organisation, options: SynthOptions) -> Result<Assembly, Vec<Diagnostic>> {
-    build_app(org, options)?.synth()
+    if !options.aspects.is_empty() {
+        return build_app(org, options)?.synth();
+    }
+    crate::by_stack::synthesize(org, &options)
 }
 
 impl BuiltApp {
@@ -200,13 +296,7 @@ impl BuiltApp {
                 .map(|d| noted(d, &origins))
                 .collect::<Vec<_>>()
         })?;
-        let mut bytes = serde_json::to_vec_pretty(&self.lineage).map_err(|e| {
-            vec![Diagnostic::error(
-                crate::aws::codes::LINEAGE_UNRENDERABLE,
-                format!("cannot render {LINEAGE_FILE}: {e}"),
-            )]
-        })?;
-        bytes.push(b'\n');
+        let bytes = lineage_bytes(&self.lineage)?;
         assembly
             .add_file(LINEAGE_FILE, bytes)
             .map_err(|d| vec![d])?;
@@ -342,7 +432,7 @@ impl BuiltApp {
     }
 }
 
-fn noted(mut d: Diagnostic, origins: &[PipelineOrigin]) -> Diagnostic {
+pub(crate) fn noted(mut d: Diagnostic, origins: &[PipelineOrigin]) -> Diagnostic {
     if d.location.is_none()
         && let Some(path) = &d.construct_path
         && let Some(o) = origins

@@ -45,9 +45,7 @@ use crate::aws::apigateway::{CloudWatchRole, RestApi, RestApiProps, Route};
 use crate::aws::cloudwatch::{Alarm, AlarmProps, Dimension};
 use crate::aws::codes;
 use crate::aws::dynamodb::{Index, KeyAttribute, Table, TableProps};
-use crate::aws::events::{
-    CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps, check_rules_per_bus,
-};
+use crate::aws::events::{CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps};
 use crate::aws::iam::{Audience, PolicyDocument, Principal, Role, RoleProps, Statement};
 use crate::aws::kms::{Key, KeyProps};
 use crate::aws::lambda::{Function, Permission, PermissionProps, RuntimeAsset};
@@ -207,9 +205,7 @@ pub fn build(
         ],
     )?;
 
-    // Rules per bus, counted at synth over every stack of the central account and region.
-    let (account, region) = (central.account.clone(), central.region.clone());
-    scope.add_validation(move |tree| check_rules_per_bus(tree, &account, &region));
+    // Rules per bus are counted by the engine's lint over every stack of an environment.
 
     let manager = trigger_manager(&mut scope, &ctx, &bus, &tables, &dead_letters)?;
     watch(&mut scope, &manager, &dead_letters, &alarms)?;

@@ -89,7 +89,7 @@
 //!     .iter()
 //!     .find(|s| s.artifact_id == "dpc-pipeline-core-data-nightly")
 //!     .expect("the code pipeline's stack");
-//! let resources = &stack.template["Resources"];
+//! let resources = &stack.template()["Resources"];
 //! assert_eq!(resources[&queue_id]["Type"], "AWS::SQS::Queue");
 //! let logs = resources.as_object().into_iter().flatten().find(|(_, r)| r["Type"] == "AWS::Logs::LogGroup");
 //! assert_eq!(logs.map(|(_, r)| &r["Properties"]["RetentionInDays"]), Some(&json!(90)));
@@ -102,6 +102,7 @@ pub mod account;
 pub mod app;
 pub mod aws;
 pub mod builder;
+mod by_stack;
 pub mod central;
 pub mod lineage;
 pub mod pipeline;

@@ -473,7 +473,8 @@ fn the_claims_table_makes_a_trigger_start_one_run() {
 fn every_role_has_the_permissions_boundary_when_one_is_set() {
     let assembly = synth("five-accounts");
     for stack in assembly.stacks() {
-        let roles = resources_of(&stack.template, "AWS::IAM::Role");
+        let template = stack.template();
+        let roles = resources_of(&template, "AWS::IAM::Role");
         assert!(!roles.is_empty());
         for (id, role) in roles {
             assert_eq!(
@@ -486,7 +487,7 @@ fn every_role_has_the_permissions_boundary_when_one_is_set() {
     }
     let case_study = synth("case-study");
     for stack in case_study.stacks() {
-        assert!(!stack.template.to_string().contains("PermissionsBoundary"));
+        assert!(!stack.template().to_string().contains("PermissionsBoundary"));
     }
 }
 
@@ -555,8 +556,8 @@ fn an_account_that_is_also_central_gets_both_stacks_without_name_clashes() {
             })
             .collect()
     };
-    let central_names = names(central);
-    for name in names(own) {
+    let central_names = names(&central);
+    for name in names(&own) {
         assert!(!central_names.contains(&name), "{name} is in both stacks");
     }
 }

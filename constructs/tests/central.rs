@@ -126,7 +126,7 @@ fn more_rules_than_eventbridges_default_quota_is_a_warning() {
         warnings[0].message
     );
     assert!(warnings[0].message.contains("300"));
-    let t = &assembly.stacks()[0].template;
+    let t = &assembly.stacks()[0].template();
     assert_eq!(
         resources_of(t, "AWS::Events::Rule").len(),
         301,

@@ -16,7 +16,7 @@ fn templates(example: &str) -> Vec<(String, Value)> {
     synth(example)
         .stacks()
         .iter()
-        .map(|s| (s.artifact_id.clone(), s.template.clone()))
+        .map(|s| (s.artifact_id.clone(), s.template()))
         .collect()
 }
 

@@ -319,13 +319,13 @@ fn code_and_yaml_pipelines_see_each_other_across_the_organisation() {
     );
 }
 
-fn template<'a>(assembly: &'a Assembly, artifact: &str) -> &'a Value {
-    &assembly
+fn template(assembly: &Assembly, artifact: &str) -> Value {
+    assembly
         .stacks()
         .iter()
         .find(|s| s.artifact_id == artifact)
         .unwrap_or_else(|| panic!("no stack {artifact}"))
-        .template
+        .template()
 }
 
 fn resources_of<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
@@ -481,16 +481,14 @@ fn overrides_and_added_resources_reach_the_templates() {
     let assembly = built.synth().expect("synth");
     assert!(
         resources_of(
-            template(&assembly, "dpc-account-core-data"),
+            &template(&assembly, "dpc-account-core-data"),
             "AWS::SSM::Parameter"
         )
         .iter()
         .any(|(id, r)| id.as_str() == "Marker" && r["Properties"]["Value"] == "x")
     );
-    let machines = resources_of(
-        template(&assembly, "dpc-pipeline-rent-journey-pipeline-x"),
-        "AWS::StepFunctions::StateMachine",
-    );
+    let pipeline_x = template(&assembly, "dpc-pipeline-rent-journey-pipeline-x");
+    let machines = resources_of(&pipeline_x, "AWS::StepFunctions::StateMachine");
     assert_eq!(machines.len(), 1);
     assert!(
         machines[0].1["Properties"]
@@ -608,7 +606,7 @@ fn a_step_type_is_one_trait_registered_once() {
     let t = template(&assembly, "dpc-pipeline-rent-journey-copier");
     let text = t.to_string();
     // The EMR step: the shipped script's asset URL, the macro filled in at run time.
-    let machine = resources_of(t, "AWS::StepFunctions::StateMachine")[0].1;
+    let machine = resources_of(&t, "AWS::StepFunctions::StateMachine")[0].1;
     let definition = machine["Properties"]["Definition"].to_string();
     assert!(
         definition.contains(r#""Jar":"command-runner.jar""#),
@@ -627,7 +625,7 @@ fn a_step_type_is_one_trait_registered_once() {
     // The permissions, named after the step, in the right roles.
     assert!(text.contains(r#""Sid":"StepCopyDataSource""#), "{text}");
     assert!(text.contains(r#""Sid":"StepCopyData1""#), "{text}");
-    let roles = resources_of(t, "AWS::IAM::Role");
+    let roles = resources_of(&t, "AWS::IAM::Role");
     let role_with = |sid: &str| {
         roles
             .iter()

@@ -515,7 +515,8 @@ fn no_template_holds_a_secret_value() {
             );
             // Secrets appear only as dynamic references CloudFormation resolves, and only
             // where a secret is the value (the OpsGenie endpoint).
-            for (id, resource) in s.template["Resources"].as_object().unwrap() {
+            let template = &s.template;
+            for (id, resource) in template["Resources"].as_object().unwrap() {
                 let text = resource.to_string();
                 if text.contains("{{resolve:secretsmanager") {
                     assert_eq!(resource["Type"], "AWS::SNS::Subscription", "{name}/{id}");
@@ -715,7 +716,7 @@ fn the_longest_names_fit_every_limit() {
     };
     let built = dpc_constructs::pipeline::build(&mut app, &pipeline, &ctx).expect("builds");
     let assembly = app.synth().expect("synthesizes");
-    let template = &assembly.stacks()[0].template;
+    let template = &assembly.stacks()[0].template();
     fn state_names(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(m) => {
@@ -835,7 +836,7 @@ fn limits_are_checked_at_synth_with_the_aws_figures() {
         .find(|w| w.code == "DM0313")
         .expect("a warning about the pattern");
     assert!(warning.message.contains("2048"), "{}", warning.message);
-    let template = &assembly.stacks()[0].template;
+    let template = &assembly.stacks()[0].template();
     let rule = resources_of(template, "AWS::Events::Rule")
         .into_iter()
         .find(|(_, r)| r["Properties"]["EventBusName"] == "dpc-pipelines")

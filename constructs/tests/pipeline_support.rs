@@ -57,7 +57,7 @@ pub fn synth_all(org: &Organisation) -> Vec<(String, Synthesized)> {
             (
                 p.name.clone(),
                 Synthesized {
-                    template: artifact.template.clone(),
+                    template: artifact.template(),
                     warnings: assembly.warnings().to_vec(),
                     stack,
                 },

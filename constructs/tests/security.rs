@@ -51,7 +51,7 @@ fn templates(example: &str) -> Templates {
             fixtures::synth(example)
                 .stacks()
                 .iter()
-                .map(|s| (format!("{example}/{}", s.artifact_id), s.template.clone()))
+                .map(|s| (format!("{example}/{}", s.artifact_id), s.template()))
                 .collect()
         })
         .clone()

@@ -48,9 +48,9 @@ pub fn synth(name: &str) -> Assembly {
 }
 
 /// The template of the stack with artifact id `id`.
-pub fn template<'a>(assembly: &'a Assembly, id: &str) -> &'a Value {
+pub fn template(assembly: &Assembly, id: &str) -> Value {
     match assembly.stacks().iter().find(|s| s.artifact_id == id) {
-        Some(stack) => &stack.template,
+        Some(stack) => stack.template(),
         None => panic!("no stack `{id}`"),
     }
 }

@@ -10,7 +10,7 @@ pub const MAX_TARGETS: usize = 5;
 
 /// EventBridge's default quota of rules per event bus (adjustable through Service
 /// Quotas).
-pub const DEFAULT_MAX_RULES_PER_BUS: usize = 300;
+pub const DEFAULT_MAX_RULES_PER_BUS: usize = dpc_core::lint::DEFAULT_MAX_RULES_PER_BUS;
 
 impl CfnRuleTarget {
     /// A target `id` delivering to `arn`.
@@ -134,70 +134,4 @@ impl Rule {
     pub fn resource(&self) -> &ResourceRef {
         &self.resource
     }
-}
-
-/// The number of rules on each event bus of one account and region, counted over every
-/// stack of the app deployed there (dpc's setup stacks and all pipeline stacks), by bus
-/// name (`default` for the default bus).
-pub fn rules_per_bus(
-    tree: &dpc_core::Tree,
-    account: &str,
-    region: &str,
-) -> indexmap::IndexMap<String, usize> {
-    let mut counts = indexmap::IndexMap::new();
-    for stack in tree.stacks() {
-        let here = tree
-            .stack_props(stack)
-            .is_some_and(|p| p.account == account && p.region == region);
-        if !here {
-            continue;
-        }
-        let resources: Vec<&dpc_core::Resource> = tree
-            .descendants(stack.node())
-            .into_iter()
-            .filter_map(|n| tree.resource_at(n))
-            .collect();
-        for rule in resources
-            .iter()
-            .filter(|r| r.type_name == "AWS::Events::Rule")
-        {
-            let bus = match rule.properties.get("EventBusName") {
-                None => "default".to_owned(),
-                Some(serde_json::Value::String(name_or_arn)) => name_or_arn
-                    .rsplit_once("event-bus/")
-                    .map_or(name_or_arn.as_str(), |(_, name)| name)
-                    .to_owned(),
-                // A reference to a bus of the same stack: its name.
-                Some(other) => other["Ref"]
-                    .as_str()
-                    .and_then(|id| resources.iter().find(|r| r.logical_id() == id))
-                    .and_then(|bus| bus.properties.get("Name"))
-                    .and_then(|name| name.as_str())
-                    .unwrap_or("(unknown)")
-                    .to_owned(),
-            };
-            *counts.entry(bus).or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
-/// A warning for each bus of `account`/`region` with more rules than EventBridge allows by
-/// default (see [`rules_per_bus`]).
-pub fn check_rules_per_bus(tree: &dpc_core::Tree, account: &str, region: &str) -> Vec<Diagnostic> {
-    rules_per_bus(tree, account, region)
-        .into_iter()
-        .filter(|(_, n)| *n > DEFAULT_MAX_RULES_PER_BUS)
-        .map(|(bus, n)| {
-            Diagnostic::warning(
-                codes::TOO_MANY_RULES,
-                format!(
-                    "event bus `{bus}` of account {account} ({region}) needs {n} rules; EventBridge allows {DEFAULT_MAX_RULES_PER_BUS} per bus by default"
-                ),
-            )
-            .with_help(format!(
-                "ask AWS to raise the quota \"Rules per event bus\" (Service Quotas, Amazon EventBridge) in account {account}, {region}, before deploying"
-            ))
-        })
-        .collect()
 }
