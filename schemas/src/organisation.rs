@@ -14,6 +14,7 @@ use crate::source::{SourceFile, Target};
 use crate::steps::StepRegistry;
 use crate::validate::{SchemaValidator, read_repaired};
 use dpc_core::Diagnostic;
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -124,7 +125,8 @@ pub(crate) fn check_text<T: DeserializeOwned>(
     diagnostics.extend(validated.diagnostics);
     let mut poisoned = validated.poisoned;
     let typed = if clean {
-        match serde_json::from_value::<T>(validated.value.clone()) {
+        // Deserialized from a borrow: the value itself is kept for the identity lookups.
+        match T::deserialize(&validated.value) {
             Ok(t) => Some(t),
             Err(e) => {
                 // The schema is generated from the same types, so this means the two
@@ -139,7 +141,10 @@ pub(crate) fn check_text<T: DeserializeOwned>(
     } else if poisoned.iter().any(String::is_empty) {
         None
     } else {
-        read_repaired(validated.repaired, &mut poisoned)
+        read_repaired(
+            validated.repaired.unwrap_or(validated.value.clone()),
+            &mut poisoned,
+        )
     };
     Checked {
         source: Some(source),
@@ -254,51 +259,62 @@ pub(crate) fn load(
         code.iter()
             .map(|c| (PathBuf::from(c.display()), c.display())),
     );
-    let mut loaded = Vec::new();
-    for (i, (path, display)) in pipeline_paths.iter().enumerate() {
-        let built = i.checked_sub(files).and_then(|j| code.get(j));
-        let checked: Checked<PipelineFile> = match built {
-            Some(c) => check_text(
-                &c.to_yaml(),
-                path,
-                display,
-                &pipeline_validator,
-                &mut diagnostics,
-            ),
-            None => read_checked(path, display, &pipeline_validator, &mut diagnostics),
-        };
-        let ident = checked.value.as_ref().and_then(|v| {
-            let name = v.get("name")?.as_str()?;
-            let account = v.get("account")?.as_str()?;
-            let id = platform_for_checks.account(account)?.id.clone();
-            Some((id, name.to_string()))
-        });
-        let project_dir = match built {
-            Some(c) => c.project_dir.clone(),
-            None => path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-        };
-        let resolved = match (&checked.source, &checked.typed) {
-            (Some(source), Some(file)) => {
-                let mut cx = FileCheck::new(source, &checked.poisoned);
-                let resolved = pipeline_check::resolve(
-                    file,
-                    &platform_for_checks,
-                    registry,
-                    &project_dir,
-                    lenient,
-                    &mut cx,
-                );
-                diagnostics.extend(cx.diagnostics);
-                resolved.filter(|_| !checked.partial)
-            }
-            _ => None,
-        };
-        loaded.push(LoadedPipeline {
-            source: checked.source,
-            typed: checked.typed,
-            resolved,
-            ident,
-        });
+    // Every file is read and checked on its own: on every core, then in file order.
+    let per_file: Vec<(LoadedPipeline, Vec<Diagnostic>)> = pipeline_paths
+        .par_iter()
+        .enumerate()
+        .map(|(i, (path, display))| {
+            let mut diagnostics = Vec::new();
+            let built = i.checked_sub(files).and_then(|j| code.get(j));
+            let checked: Checked<PipelineFile> = match built {
+                Some(c) => check_text(
+                    &c.to_yaml(),
+                    path,
+                    display,
+                    &pipeline_validator,
+                    &mut diagnostics,
+                ),
+                None => read_checked(path, display, &pipeline_validator, &mut diagnostics),
+            };
+            let ident = checked.value.as_ref().and_then(|v| {
+                let name = v.get("name")?.as_str()?;
+                let account = v.get("account")?.as_str()?;
+                let id = platform_for_checks.account(account)?.id.clone();
+                Some((id, name.to_string()))
+            });
+            let project_dir = match built {
+                Some(c) => c.project_dir.clone(),
+                None => path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            };
+            let resolved = match (&checked.source, &checked.typed) {
+                (Some(source), Some(file)) => {
+                    let mut cx = FileCheck::new(source, &checked.poisoned);
+                    let resolved = pipeline_check::resolve(
+                        file,
+                        &platform_for_checks,
+                        registry,
+                        &project_dir,
+                        lenient,
+                        &mut cx,
+                    );
+                    diagnostics.extend(cx.diagnostics);
+                    resolved.filter(|_| !checked.partial)
+                }
+                _ => None,
+            };
+            let loaded = LoadedPipeline {
+                source: checked.source,
+                typed: checked.typed,
+                resolved,
+                ident,
+            };
+            (loaded, diagnostics)
+        })
+        .collect();
+    let mut loaded = Vec::with_capacity(per_file.len());
+    for (pipeline, found) in per_file {
+        loaded.push(pipeline);
+        diagnostics.extend(found);
     }
 
     if !lenient {
@@ -630,11 +646,12 @@ pub(crate) fn check_bytes(kind: SchemaKind, bytes: &[u8]) -> Vec<Diagnostic> {
     let validated = validator.check(&source);
     diagnostics.extend(validated.diagnostics);
     let mut poisoned = validated.poisoned;
+    let repaired = validated.repaired.unwrap_or(validated.value);
     // A directory no file can be in, so script checks never find one.
     let nowhere = Path::new("/nonexistent/dpc-check-bytes");
     match kind {
         SchemaKind::Pipeline => {
-            if let Some(file) = read_repaired::<PipelineFile>(validated.repaired, &mut poisoned) {
+            if let Some(file) = read_repaired::<PipelineFile>(repaired, &mut poisoned) {
                 let platform = placeholder_platform(nowhere);
                 let mut cx = FileCheck::new(&source, &poisoned);
                 let _ =
@@ -643,7 +660,7 @@ pub(crate) fn check_bytes(kind: SchemaKind, bytes: &[u8]) -> Vec<Diagnostic> {
             }
         }
         SchemaKind::Platform => {
-            if let Some(file) = read_repaired::<PlatformFile>(validated.repaired, &mut poisoned) {
+            if let Some(file) = read_repaired::<PlatformFile>(repaired, &mut poisoned) {
                 let mut cx = FileCheck::new(&source, &poisoned);
                 let _ = platform_check::resolve(&file, &mut cx);
                 diagnostics.extend(cx.diagnostics);

@@ -19,11 +19,12 @@ use serde_json::Value;
 
 /// What validation found: the document as JSON, the problems, and for checks that still
 /// want to look at a document with problems, a repaired copy (unknown keys and values of
-/// the wrong type taken out) and the places whose checks must be skipped.
+/// the wrong type taken out; `None` when nothing was wrong, i.e. `value` itself) and the
+/// places whose checks must be skipped.
 pub(crate) struct Validated {
     pub value: Value,
     pub diagnostics: Vec<Diagnostic>,
-    pub repaired: Value,
+    pub repaired: Option<Value>,
     pub poisoned: Vec<String>,
 }
 
@@ -110,6 +111,16 @@ impl SchemaValidator {
     /// schema wants text) and every violation.
     pub fn check(&self, file: &SourceFile) -> Validated {
         let mut value = file.root.to_json();
+        // Most files are valid: one validation without error reports decides it, and
+        // nothing needs repairing.
+        if self.validator.is_valid(&value) {
+            return Validated {
+                value,
+                diagnostics: Vec::new(),
+                repaired: None,
+                poisoned: Vec::new(),
+            };
+        }
         // Each round turns plain scalars into their written text where the schema wants
         // text; a change can expose another branch (`if`/`then`), hence a few rounds.
         for _ in 0..4 {
@@ -156,7 +167,7 @@ impl SchemaValidator {
         Validated {
             value,
             diagnostics,
-            repaired,
+            repaired: Some(repaired),
             poisoned,
         }
     }
