@@ -54,7 +54,7 @@ fn template(assembly: &Assembly, artifact: &str) -> Value {
         .stacks()
         .iter()
         .find(|s| s.artifact_id == artifact)
-        .map(|s| s.template.clone())
+        .map(|s| s.template())
         .unwrap_or_else(|| panic!("no stack {artifact}"))
 }
 

@@ -147,7 +147,7 @@ impl AssemblySnapshot {
                     id: s.artifact_id.clone(),
                     stack_name: s.stack_name.clone(),
                     environment: format!("aws://{}/{}", s.account, s.region),
-                    template: s.template.clone(),
+                    template: s.template(),
                     dependencies: s.dependencies.clone(),
                 })
                 .collect(),
