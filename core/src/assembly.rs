@@ -7,6 +7,7 @@
 //! assets to upload to the bootstrap bucket.
 
 use crate::asset::{self, AssetPackaging, StagedContent, sha256_hex};
+use crate::cache::{self, CachedStack};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::synth::{RenderedStack, to_pretty_bytes};
@@ -63,6 +64,10 @@ pub struct Assembly {
     warnings: Vec<Diagnostic>,
     /// Staged paths of assets built later: never removed as stale.
     preserved: Vec<String>,
+    /// What the cache index records of the stacks a later synth may reuse.
+    cached: Vec<(String, CachedStack)>,
+    /// How many stacks were reused from the previous synth's cache.
+    reused: usize,
 }
 
 /// What [`Assembly::write`] did, each list in assembly order.
@@ -84,6 +89,7 @@ impl Assembly {
     ) -> Assembly {
         // Each stack's files and manifest entries are independent: hash and render them
         // in parallel, then put them together in deployment order.
+        let reused = stacks.iter().filter(|s| s.reused).count();
         let parts: Vec<StackFiles> = stacks
             .into_par_iter()
             .map(|stack| stack_files(qualifier, stack))
@@ -92,6 +98,7 @@ impl Assembly {
         let mut artifacts = Map::new();
         let mut preserved = Vec::new();
         let mut artifacts_out = Vec::with_capacity(parts.len());
+        let mut cached = Vec::new();
         for part in parts {
             files.insert(part.template_file.clone(), part.template.clone());
             files.insert(part.assets_file, Arc::new(part.assets_manifest));
@@ -102,6 +109,7 @@ impl Assembly {
             artifacts.insert(part.assets_artifact.0, part.assets_artifact.1);
             artifacts.insert(part.artifact.artifact_id.clone(), part.stack_artifact);
             artifacts_out.push(part.artifact);
+            cached.extend(part.cached);
         }
         files.insert(
             "cdk.out".to_owned(),
@@ -117,6 +125,8 @@ impl Assembly {
             stacks: artifacts_out,
             warnings,
             preserved,
+            cached,
+            reused,
         }
     }
 
@@ -135,6 +145,12 @@ impl Assembly {
         &self.stacks
     }
 
+    /// How many stacks were taken from the output folder's cache instead of being built
+    /// ([`crate::cache`]).
+    pub fn reused_stacks(&self) -> usize {
+        self.reused
+    }
+
     /// The warnings synthesis reported.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.warnings
@@ -149,7 +165,7 @@ impl Assembly {
                 format!("cannot add `{path}` to the assembly: {why}"),
             )
         };
-        if !is_safe_relative_path(path) || path == MARKER_FILE {
+        if !is_safe_relative_path(path) || path == MARKER_FILE || path == cache::CACHE_FILE {
             return Err(invalid(
                 "the path must be relative, `/`-separated, without `.` or `..` parts",
             ));
@@ -179,8 +195,13 @@ impl Assembly {
     /// the previous dpc write that are no longer part of the assembly are removed, and
     /// `manifest.json` is written last, so a reader never sees a manifest naming files
     /// that are not there yet.
+    ///
+    /// Last, the folder's cache index ([`crate::cache`]) is replaced by one of this
+    /// assembly's reusable stacks (or removed when there is none).
     pub fn write(&self, dir: &Path) -> Result<WriteReport, Diagnostic> {
-        crate::write::write(dir, &self.files, &self.preserved)
+        let report = crate::write::write(dir, &self.files, &self.preserved)?;
+        crate::write::write_cache_index(dir, &self.cached)?;
+        Ok(report)
     }
 }
 
@@ -239,6 +260,7 @@ struct StackFiles {
     assets_artifact: (String, Value),
     stack_artifact: Value,
     artifact: StackArtifact,
+    cached: Option<(String, CachedStack)>,
 }
 
 fn stack_files(qualifier: &str, mut stack: RenderedStack) -> StackFiles {
@@ -249,7 +271,11 @@ fn stack_files(qualifier: &str, mut stack: RenderedStack) -> StackFiles {
     };
     let template_file = format!("{}.template.json", stack.artifact_id);
     let assets_file = format!("{}.assets.json", stack.artifact_id);
-    let template_hash = sha256_hex(&stack.template_bytes);
+    let template_hash = stack
+        .template_sha256
+        .take()
+        .unwrap_or_else(|| sha256_hex(&stack.template_bytes));
+    let cached = cache::entry(&stack, &template_hash);
     let assets_manifest = to_pretty_bytes(&asset_manifest(
         &stack,
         &env,
@@ -310,6 +336,7 @@ fn stack_files(qualifier: &str, mut stack: RenderedStack) -> StackFiles {
         preserved,
         assets_artifact: (assets_artifact, assets_entry),
         stack_artifact,
+        cached,
     }
 }
 

@@ -110,6 +110,8 @@ pub(crate) struct StagedAsset {
     pub(crate) object_key: String,
     pub(crate) display_name: String,
     pub(crate) content: StagedContent,
+    /// The file or directory the content was read from (none for bytes).
+    pub(crate) source: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -202,6 +204,10 @@ pub(crate) fn stage(
         packaging: asset.packaging,
         display_name: asset.display_name.unwrap_or(default_display_name),
         content,
+        source: match asset.source {
+            AssetSource::File(path) | AssetSource::Directory(path) => Some(path),
+            AssetSource::Bytes(_) => None,
+        },
     })
 }
 

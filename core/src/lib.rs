@@ -75,6 +75,7 @@ pub mod app;
 pub mod aspect;
 pub mod assembly;
 pub mod asset;
+pub mod cache;
 pub mod codes;
 pub mod diagnostic;
 pub mod element;

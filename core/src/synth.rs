@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::aspect::{invoke_aspects, with_path};
 use crate::assembly::Assembly;
 use crate::asset::StagedAsset;
+use crate::cache::CachedStack;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::lint;
@@ -36,6 +37,40 @@ pub(crate) struct RenderedStack {
     pub(crate) findings: Vec<lint::Finding>,
     /// `AWS::Events::Rule`s by event bus name, for the quota over one environment.
     pub(crate) rules_per_bus: IndexMap<String, usize>,
+    /// The template's SHA-256, when known already (a stack reused from the cache).
+    pub(crate) template_sha256: Option<String>,
+    /// The unit key under which the next synth may reuse this stack.
+    pub(crate) cache_key: Option<String>,
+    /// Whether it was taken from the cache rather than built.
+    pub(crate) reused: bool,
+}
+
+impl RenderedStack {
+    /// A stack reused from the cache of the previous synth.
+    pub(crate) fn from_cache(
+        cached: CachedStack,
+        template_bytes: Vec<u8>,
+        assets: Vec<StagedAsset>,
+        key: &str,
+    ) -> Self {
+        RenderedStack {
+            artifact_id: cached.artifact_id,
+            stack_name: cached.stack_name,
+            account: cached.account,
+            region: cached.region,
+            tags: cached.tags,
+            termination_protection: cached.termination_protection,
+            dependencies: cached.dependencies,
+            template_bytes,
+            paths: cached.paths,
+            assets,
+            findings: Vec::new(),
+            rules_per_bus: cached.rules_per_bus,
+            template_sha256: Some(cached.template_sha256),
+            cache_key: Some(key.to_owned()),
+            reused: true,
+        }
+    }
 }
 
 /// A stack's elements, moved out of the tree so stacks render on several threads while
@@ -158,6 +193,32 @@ impl Rendered {
                     "stack `{stack}` cannot depend on `{on}`: both must be rendered, `{on}` first"
                 ),
             )),
+        }
+    }
+
+    /// Stacks reused from a [`RenderCache`](crate::cache::RenderCache).
+    pub(crate) fn from_cache(qualifier: &str, stacks: Vec<RenderedStack>) -> Rendered {
+        Rendered {
+            qualifier: qualifier.to_owned(),
+            stacks,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Lets the next synth into the same folder reuse these stacks under `key`, which
+    /// must change whenever anything they were built from changes (see
+    /// [`crate::cache`]). Only a clean rendering is kept: no diagnostic, no lint
+    /// finding, no zipped directory asset; otherwise this does nothing.
+    pub fn cache_as(&mut self, key: &str) {
+        let clean = self.diagnostics.is_empty()
+            && self
+                .stacks
+                .iter()
+                .all(|s| s.findings.is_empty() && s.assets.iter().all(crate::cache::is_recordable));
+        if clean {
+            for stack in &mut self.stacks {
+                stack.cache_key = Some(key.to_owned());
+            }
         }
     }
 
@@ -315,6 +376,9 @@ fn render_stack(tree: &Tree, parts: StackParts) -> (RenderedStack, Value) {
         assets,
         findings: Vec::new(),
         rules_per_bus: IndexMap::new(),
+        template_sha256: None,
+        cache_key: None,
+        reused: false,
     };
     (rendered, template)
 }

@@ -169,3 +169,26 @@ fn remove_empty_parents(dir: &Path, rel: &str) {
         parts.pop();
     }
 }
+
+/// Replaces `dir`'s cache index with one of `entries`, or removes it when there are none;
+/// never listed in the marker, so it is neither stale nor part of the assembly.
+pub(crate) fn write_cache_index(
+    dir: &Path,
+    entries: &[(String, crate::cache::CachedStack)],
+) -> Result<(), Diagnostic> {
+    let path = dir.join(crate::cache::CACHE_FILE);
+    let result = if entries.is_empty() {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    } else {
+        write_if_changed(&path, &crate::cache::index_bytes(entries)).map(|_| ())
+    };
+    result.map_err(|e| {
+        Diagnostic::error(
+            codes::IO_ERROR,
+            format!("cannot write `{}`: {e}", path.display()),
+        )
+    })
+}
