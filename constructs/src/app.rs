@@ -47,6 +47,10 @@ pub struct SynthOptions {
     pub step_renderers: Vec<Box<dyn EmrStepRenderer>>,
     /// Aspects applied to the whole app before validation (organisation policies).
     pub aspects: Vec<Box<dyn Aspect>>,
+    /// The folder the assembly will be written to: stacks whose inputs did not change
+    /// since the synth that last wrote there are reused from it instead of being built
+    /// again ([`dpc_core::cache`]). `None` builds everything.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for SynthOptions {
@@ -55,6 +59,7 @@ impl Default for SynthOptions {
             runtime: RuntimeAsset::new(default_runtime_asset_id()),
             step_renderers: Vec::new(),
             aspects: Vec::new(),
+            cache_dir: None,
         }
     }
 }

@@ -4,15 +4,25 @@
 //! whichever core is free, and its construct tree dropped; the renderings are then merged
 //! in the organisation's order, given their dependencies, and linted across stacks. The
 //! result is byte for byte what building everything into one app gives.
+//!
+//! With [`SynthOptions::cache_dir`], each unit has a key: the SHA-256 of everything its
+//! builder is given (the platform, and the account or the pipeline, as resolved, in their
+//! `Debug` form, which names every field), the runtime asset, the step renderers, and the
+//! program itself ([`dpc_core::cache::program_id`]). The central and account builders get
+//! an organisation with the platform only, so they cannot read what their key leaves out.
+//! A unit whose key the folder's cache holds, with its templates intact, is not built.
 
 use crate::app::{
     Built, LINEAGE_FILE, PipelineOrigin, SynthOptions, build_unit, lineage_bytes, noted, units,
 };
 use crate::lineage::Lineage;
 use crate::pipeline::BuildContext;
+use dpc_core::cache::RenderCache;
 use dpc_core::{Assembly, Diagnostic, Rendered};
+use dpc_model::naming;
 use dpc_schema::Organisation;
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 /// One unit, rendered: its stacks, and what its stack needs to deploy after.
 struct Unit {
@@ -33,26 +43,55 @@ pub(crate) fn synthesize(
         platform: &org.platform,
         step_renderers: &options.step_renderers,
     };
+    // What the central and account builders may see: the platform, not the pipelines.
+    let setup_org = Organisation {
+        platform: org.platform.clone(),
+        pipelines: Vec::new(),
+        root: org.root.clone(),
+        scope: org.scope.clone(),
+    };
+    let cache = options.cache_dir.as_deref().map(RenderCache::open);
+    let keys = cache.as_ref().map(|_| Keys::new(&setup_org, options));
+    let qualifier = &org.platform.cdk_qualifier;
     let results: Vec<Result<Unit, Problems>> = units(org)
         .par_iter()
         .map(|unit| {
-            let (app, built) = build_unit(unit, org, options, &ctx);
-            let built = built.map_err(Problems::Build)?;
-            let (origin, account) = match (&built, unit) {
-                (Built::Pipeline(p), crate::app::Unit::Pipeline(pipeline)) => {
-                    (Some(PipelineOrigin::of(&p.artifact_id, pipeline)), None)
-                }
-                (Built::Account(_), crate::app::Unit::Account(account)) => {
-                    (None, Some(account.id.clone()))
-                }
-                _ => (None, None),
+            let key = keys.as_ref().map(|k| k.of(unit));
+            let (origin, account) = match unit {
+                crate::app::Unit::Pipeline(p) => (
+                    Some(PipelineOrigin::of(
+                        &naming::pipeline_artifact_id(&p.account.alias, &p.name),
+                        p,
+                    )),
+                    None,
+                ),
+                crate::app::Unit::Account(a) => (None, Some(a.id.clone())),
+                crate::app::Unit::Central => (None, None),
             };
+            let reused = match (&cache, &key) {
+                (Some(cache), Some(key)) => cache.get(key, qualifier),
+                _ => None,
+            };
+            if let Some(rendered) = reused {
+                let artifact_id = rendered.stack_ids().next().unwrap_or_default().to_owned();
+                return Ok(Unit {
+                    rendered,
+                    origin,
+                    account,
+                    artifact_id,
+                });
+            }
+            let (app, built) = build_unit(unit, &setup_org, options, &ctx);
+            let built = built.map_err(Problems::Build)?;
             let artifact_id = match &built {
                 Built::Central(stack) => app.tree().construct_id(stack.node()).to_owned(),
                 Built::Account(a) => app.tree().construct_id(a.stack.node()).to_owned(),
                 Built::Pipeline(p) => p.artifact_id.clone(),
             };
-            let rendered = app.render().map_err(Problems::Synth)?;
+            let mut rendered = app.render().map_err(Problems::Synth)?;
+            if let Some(key) = &key {
+                rendered.cache_as(key);
+            }
             Ok(Unit {
                 rendered,
                 origin,
@@ -138,6 +177,58 @@ pub(crate) fn synthesize(
         .add_file(LINEAGE_FILE, lineage_bytes(&Lineage::of(org))?)
         .map_err(|d| vec![d])?;
     Ok(assembly)
+}
+
+/// The cache keys of an organisation's units.
+struct Keys {
+    /// What every key starts with: the program, the runtime, the step renderers.
+    common: Vec<u8>,
+    /// The organisation the central and account builders see, as `Debug` text.
+    setup_org: String,
+    /// The platform the pipeline builder sees, as `Debug` text.
+    platform: String,
+}
+
+impl Keys {
+    fn new(setup_org: &Organisation, options: &SynthOptions) -> Keys {
+        let mut common = Vec::new();
+        common.extend_from_slice(b"dpc unit key 1\0");
+        common.extend_from_slice(dpc_core::cache::program_id().as_bytes());
+        common.push(0);
+        common.extend_from_slice(format!("{:?}", options.runtime).as_bytes());
+        common.push(0);
+        for renderer in &options.step_renderers {
+            common.extend_from_slice(renderer.type_name().as_bytes());
+            common.push(0);
+        }
+        Keys {
+            common,
+            setup_org: format!("{setup_org:?}"),
+            platform: format!("{:?}", setup_org.platform),
+        }
+    }
+
+    fn of(&self, unit: &crate::app::Unit<'_>) -> String {
+        let mut hash = Sha256::new();
+        hash.update(&self.common);
+        match unit {
+            crate::app::Unit::Central => {
+                hash.update(b"central\0");
+                hash.update(self.setup_org.as_bytes());
+            }
+            crate::app::Unit::Account(account) => {
+                hash.update(b"account\0");
+                hash.update(self.setup_org.as_bytes());
+                hash.update(format!("{account:?}").as_bytes());
+            }
+            crate::app::Unit::Pipeline(pipeline) => {
+                hash.update(b"pipeline\0");
+                hash.update(self.platform.as_bytes());
+                hash.update(format!("{pipeline:?}").as_bytes());
+            }
+        }
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// Why a unit produced no rendering.
