@@ -82,11 +82,14 @@ pub fn run_once(org: &Path, out: &Path) -> Result<RunReport, String> {
         .map_err(|errors| render("validate", &errors))?;
     let loaded = Instant::now();
     let peak_loaded = crate::measure::peak_rss_kib();
-    // Exactly the CLI's call: stacks are built, rendered and linted one unit at a time
+    // Exactly the CLI's call (`dpc synth ORG -o OUT`, reusing what OUT holds): stacks are built, rendered and linted one unit at a time
     // on every core, so there is no separate construct phase to time.
     let assembly = dpc_constructs::app::synthesize(
         &organisation,
-        dpc_constructs::app::SynthOptions::default(),
+        dpc_constructs::app::SynthOptions {
+            cache_dir: Some(out.to_path_buf()),
+            ..dpc_constructs::app::SynthOptions::default()
+        },
     )
     .map_err(|errors| render("synth", &errors))?;
     let synthesized = Instant::now();

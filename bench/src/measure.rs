@@ -105,6 +105,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Snapshot) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
+        // dpc's own index of reusable stacks changes with every stack that changed; it is
+        // not part of the assembly the writer reports on.
+        if dir == root && entry.file_name() == dpc_core::cache::CACHE_FILE {
+            continue;
+        }
         let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(root, &path, out)?;

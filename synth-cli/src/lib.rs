@@ -75,6 +75,10 @@ enum Command {
         /// the assembly, so it can be deployed.
         #[arg(long)]
         bundle: bool,
+        /// Build every stack, even those whose inputs did not change since the last
+        /// synth into the output folder (which are otherwise reused from it).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Print a JSON Schema (draft-07) of dpc's files.
     Schema {
@@ -190,11 +194,15 @@ where
             output,
             format,
             bundle,
+            no_cache,
         } => commands::synth::run(
             &default_path(path),
             &output,
-            format == Format::Json,
-            bundle,
+            commands::synth::How {
+                json: format == Format::Json,
+                bundle,
+                cache: !no_cache,
+            },
             io,
         ),
         Command::Schema { kind } => commands::schema::run(

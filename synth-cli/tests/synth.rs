@@ -62,6 +62,13 @@ fn changing_one_pipeline_rewrites_only_its_stack() {
     std::fs::write(&file, text.replace("timeout: 3h", "timeout: 4h")).unwrap();
     let run = dpc(&["synth", org.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
+    // The six other stacks come from the folder's cache, not from building them again.
+    assert!(
+        run.stderr
+            .contains("synthesized 7 stacks (6 reused: inputs unchanged)"),
+        "{}",
+        run.stderr
+    );
     let after = read_tree(&out);
 
     let changed: Vec<&String> = after
@@ -74,10 +81,24 @@ fn changing_one_pipeline_rewrites_only_its_stack() {
         assert!(
             path.starts_with("dpc-pipeline-search-searches.")
                 || path.as_str() == "manifest.json"
-                || path.as_str() == ".dpc-assembly",
+                || path.as_str() == ".dpc-assembly"
+                || path.as_str() == ".dpc-cache.json",
             "{path} changed although only searches did: {changed:?}"
         );
     }
+    // Without the cache the same stacks come out, all built.
+    let fresh = org.join("fresh");
+    let run = dpc(&[
+        "synth",
+        org.to_str().unwrap(),
+        "-o",
+        fresh.to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert!(!run.stderr.contains("reused"), "{}", run.stderr);
+    let mut without_index = read_tree(&out);
+    without_index.remove(".dpc-cache.json");
+    assert_eq!(read_tree(&fresh), without_index);
     assert!(
         changed
             .iter()

@@ -4,11 +4,28 @@ use crate::output::print_diagnostics;
 use crate::{EXIT_INPUT, EXIT_OK, Io};
 use std::path::Path;
 
+/// How `dpc synth` runs.
+#[derive(Clone, Copy, Debug)]
+pub struct How {
+    /// Diagnostics as JSON.
+    pub json: bool,
+    /// Build (or reuse) the Lambda bundle and stage it into the assembly.
+    pub bundle: bool,
+    /// Reuse stacks whose inputs did not change since the last synth into `output`.
+    pub cache: bool,
+}
+
 /// Loads and checks everything under `path`, synthesizes every stack in memory, and
 /// only then writes the assembly to `output` (changed files only, manifest last).
 /// On any error nothing is written. With `bundle`, the Lambda bundle is built (or
-/// reused) first and staged into the assembly.
-pub fn run(path: &Path, output: &Path, json: bool, bundle: bool, io: &mut Io<'_>) -> i32 {
+/// reused) first and staged into the assembly. With `cache`, stacks whose inputs are
+/// unchanged since the last synth into `output` are taken from it, not built again.
+pub fn run(path: &Path, output: &Path, how: How, io: &mut Io<'_>) -> i32 {
+    let How {
+        json,
+        bundle,
+        cache,
+    } = how;
     let what = format!("synthesize `{}`", path.display());
     let (org, warnings) = match dpc_schema::load_organisation_with_options(
         path,
@@ -32,6 +49,7 @@ pub fn run(path: &Path, output: &Path, json: bool, bundle: bool, io: &mut Io<'_>
     };
     let options = dpc_constructs::app::SynthOptions {
         runtime,
+        cache_dir: cache.then(|| output.to_path_buf()),
         ..dpc_constructs::app::SynthOptions::default()
     };
     let assembly = match dpc_constructs::app::synthesize(&org, options) {
@@ -58,9 +76,13 @@ pub fn run(path: &Path, output: &Path, json: bool, bundle: bool, io: &mut Io<'_>
         let stacks = assembly.stacks();
         let _ = writeln!(
             io.stderr,
-            "synthesized {} stack{} into {} ({} written, {} unchanged, {} removed)",
+            "synthesized {} stack{}{} into {} ({} written, {} unchanged, {} removed)",
             stacks.len(),
             if stacks.len() == 1 { "" } else { "s" },
+            match assembly.reused_stacks() {
+                0 => String::new(),
+                n => format!(" ({n} reused: inputs unchanged)"),
+            },
             output.display(),
             report.written.len(),
             report.unchanged.len(),
