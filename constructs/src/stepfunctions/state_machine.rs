@@ -15,7 +15,7 @@ use super::cfn::{
 use super::check::{self, MAX_DEFINITION_BYTES};
 use crate::aws::Tag;
 use crate::aws::iam::Statement;
-use dpc_core::{Diagnostic, Expr, ResourceRef, Scope};
+use dpc_core::{CfnResource, Diagnostic, Expr, RawResource, ResourceRef, Scope};
 use indexmap::IndexMap;
 
 /// Diagnostic code: a definition dpc built is malformed (a bug in dpc).
@@ -76,8 +76,20 @@ impl StateMachine {
             })
             .collect();
         let json = props.definition.to_json();
-        let text = json.to_string();
-        for name in placeholders(&text) {
+        // Placeholders live in strings: found by walking the definition, and its size
+        // counted by serializing into a counter, instead of printing it to a string.
+        let mut used: Vec<String> = Vec::new();
+        let mut occurrences: IndexMap<String, usize> = IndexMap::new();
+        each_string(&json, &mut |text| {
+            for name in placeholders(text) {
+                *occurrences.entry(name.clone()).or_insert(0) +=
+                    text.matches(&format!("${{{name}}}")).count();
+                if !used.contains(&name) {
+                    used.push(name);
+                }
+            }
+        });
+        for name in used {
             if !props.substitutions.contains_key(&name) {
                 errors.push(Diagnostic::error(
                     INVALID_DEFINITION,
@@ -88,7 +100,7 @@ impl StateMachine {
                 ));
             }
         }
-        let size = estimated_size(&text, &props.substitutions);
+        let size = estimated_size(compact_len(&json), &occurrences, &props.substitutions);
         if size > MAX_DEFINITION_BYTES {
             errors.push(
                 Diagnostic::error(
@@ -105,27 +117,40 @@ impl StateMachine {
             return Err(errors);
         }
         let mut node = scope.child(id).map_err(|d| vec![d])?;
+        let cfn = CfnStateMachine {
+            state_machine_name: Some(Expr::from(props.name.as_str())),
+            state_machine_type: Some("STANDARD".to_owned()),
+            definition: None,
+            definition_substitutions: props.substitutions,
+            role_arn: Some(props.role_arn),
+            logging_configuration: Some(LoggingConfiguration {
+                destinations: vec![LogDestination {
+                    cloud_watch_logs_log_group: LogGroupDestination {
+                        log_group_arn: props.log_group_arn,
+                    },
+                }],
+                include_execution_data: false,
+                level: props.log_level,
+            }),
+            tracing_configuration: Some(TracingConfiguration { enabled: true }),
+            tags: props.tags,
+        };
+        // The definition is moved into the properties where `CfnStateMachine` puts it
+        // (after the name and type) rather than serialized with the rest, which would
+        // copy the largest value of the stack once more.
+        let mut properties = match serde_json::to_value(&cfn) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) | Err(_) => serde_json::Map::new(),
+        };
+        let at = ["StateMachineName", "StateMachineType"]
+            .iter()
+            .filter(|k| properties.contains_key(**k))
+            .count();
+        properties.shift_insert(at, "Definition".to_owned(), json);
         let resource = node
             .add_resource(
                 "Resource",
-                CfnStateMachine {
-                    state_machine_name: Some(Expr::from(props.name.as_str())),
-                    state_machine_type: Some("STANDARD".to_owned()),
-                    definition: Some(json),
-                    definition_substitutions: props.substitutions,
-                    role_arn: Some(props.role_arn),
-                    logging_configuration: Some(LoggingConfiguration {
-                        destinations: vec![LogDestination {
-                            cloud_watch_logs_log_group: LogGroupDestination {
-                                log_group_arn: props.log_group_arn,
-                            },
-                        }],
-                        include_execution_data: false,
-                        level: props.log_level,
-                    }),
-                    tracing_configuration: Some(TracingConfiguration { enabled: true }),
-                    tags: props.tags,
-                },
+                RawResource::new(CfnStateMachine::TYPE, serde_json::Value::Object(properties)),
             )
             .map_err(|d| vec![d])?;
         Ok(StateMachine {
@@ -202,15 +227,50 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
-fn estimated_size(text: &str, substitutions: &IndexMap<String, Expr>) -> usize {
-    let mut size = text.len();
+/// The definition's size once CloudFormation substitutes the placeholders: its compact
+/// length, each placeholder replaced by its value's length (or an assumed ARN length
+/// when the value is only known at deploy time).
+fn estimated_size(
+    compact_len: usize,
+    occurrences: &IndexMap<String, usize>,
+    substitutions: &IndexMap<String, Expr>,
+) -> usize {
+    let mut size = compact_len;
     for (name, value) in substitutions {
-        let placeholder = format!("${{{name}}}");
-        let count = text.matches(&placeholder).count();
+        let count = occurrences.get(name).copied().unwrap_or(0);
+        let placeholder_len = name.len() + 3;
         let value_len = value.as_str().map_or(ASSUMED_SUBSTITUTION_BYTES, str::len);
-        size = size.saturating_sub(count * placeholder.len()) + count * value_len;
+        size = size.saturating_sub(count * placeholder_len) + count * value_len;
     }
     size
+}
+
+/// Every string value of `value` (not keys), in document order.
+fn each_string<'a>(value: &'a serde_json::Value, f: &mut impl FnMut(&'a str)) {
+    match value {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| each_string(v, f)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| each_string(v, f)),
+        _ => {}
+    }
+}
+
+/// The length of `value` printed as compact JSON, without printing it.
+fn compact_len(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a JSON value into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 #[cfg(test)]
