@@ -68,6 +68,9 @@ pub struct Assembly {
     cached: Vec<(String, CachedStack)>,
     /// How many stacks were reused from the previous synth's cache.
     reused: usize,
+    /// Template files known to hold their bytes already, by folder: the reused ones,
+    /// just read and checked there, which the writer need not read again.
+    on_disk: Vec<(std::path::PathBuf, String)>,
 }
 
 /// What [`Assembly::write`] did, each list in assembly order.
@@ -89,7 +92,14 @@ impl Assembly {
     ) -> Assembly {
         // Each stack's files and manifest entries are independent: hash and render them
         // in parallel, then put them together in deployment order.
-        let reused = stacks.iter().filter(|s| s.reused).count();
+        let on_disk: Vec<(std::path::PathBuf, String)> = stacks
+            .iter()
+            .filter_map(|s| {
+                let dir = s.reused_from.clone()?;
+                Some((dir, format!("{}.template.json", s.artifact_id)))
+            })
+            .collect();
+        let reused = on_disk.len();
         let parts: Vec<StackFiles> = stacks
             .into_par_iter()
             .map(|stack| stack_files(qualifier, stack))
@@ -127,6 +137,7 @@ impl Assembly {
             preserved,
             cached,
             reused,
+            on_disk,
         }
     }
 
@@ -199,7 +210,13 @@ impl Assembly {
     /// Last, the folder's cache index ([`crate::cache`]) is replaced by one of this
     /// assembly's reusable stacks (or removed when there is none).
     pub fn write(&self, dir: &Path) -> Result<WriteReport, Diagnostic> {
-        let report = crate::write::write(dir, &self.files, &self.preserved)?;
+        let known: indexmap::IndexSet<&str> = self
+            .on_disk
+            .iter()
+            .filter(|(from, _)| from == dir)
+            .map(|(_, file)| file.as_str())
+            .collect();
+        let report = crate::write::write(dir, &self.files, &self.preserved, &known)?;
         crate::write::write_cache_index(dir, &self.cached)?;
         Ok(report)
     }

@@ -212,6 +212,7 @@ impl RenderCache {
                     bytes,
                     assets?,
                     key,
+                    &self.dir,
                 ))
             })
             .collect();

@@ -219,7 +219,9 @@ fn check_limits(stack: &RenderedStack, template: &Value, out: &mut Vec<Diagnosti
 
 fn count_dynamic_references(value: &Value) -> usize {
     match value {
-        Value::String(s) => s.matches("{{resolve:").count(),
+        // Most strings have no brace at all: a byte scan rules them out before the
+        // substring search is set up.
+        Value::String(s) if s.as_bytes().contains(&b'{') => s.matches("{{resolve:").count(),
         Value::Array(items) => items.iter().map(count_dynamic_references).sum(),
         Value::Object(map) => map.values().map(count_dynamic_references).sum(),
         _ => 0,

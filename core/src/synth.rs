@@ -41,8 +41,9 @@ pub(crate) struct RenderedStack {
     pub(crate) template_sha256: Option<String>,
     /// The unit key under which the next synth may reuse this stack.
     pub(crate) cache_key: Option<String>,
-    /// Whether it was taken from the cache rather than built.
-    pub(crate) reused: bool,
+    /// The folder whose cache it was taken from (its template file there holds exactly
+    /// `template_bytes`), rather than built.
+    pub(crate) reused_from: Option<std::path::PathBuf>,
 }
 
 impl RenderedStack {
@@ -52,6 +53,7 @@ impl RenderedStack {
         template_bytes: Vec<u8>,
         assets: Vec<StagedAsset>,
         key: &str,
+        dir: &std::path::Path,
     ) -> Self {
         RenderedStack {
             artifact_id: cached.artifact_id,
@@ -68,7 +70,7 @@ impl RenderedStack {
             rules_per_bus: cached.rules_per_bus,
             template_sha256: Some(cached.template_sha256),
             cache_key: Some(key.to_owned()),
-            reused: true,
+            reused_from: Some(dir.to_path_buf()),
         }
     }
 }
@@ -378,7 +380,7 @@ fn render_stack(tree: &Tree, parts: StackParts) -> (RenderedStack, Value) {
         rules_per_bus: IndexMap::new(),
         template_sha256: None,
         cache_key: None,
-        reused: false,
+        reused_from: None,
     };
     (rendered, template)
 }
@@ -418,7 +420,19 @@ fn to_json(value: &impl serde::Serialize) -> Value {
 
 /// JSON with 2-space indentation and a trailing newline: the one format dpc writes.
 pub(crate) fn to_pretty_bytes(value: &Value) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
+    thread_local! {
+        // One growing buffer per thread: printing a 60 KB template into a fresh vector
+        // reallocates (and copies) it a dozen times, which showed in the profile.
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        // Writing JSON into a vector cannot fail.
+        let _ = serde_json::to_writer_pretty(&mut *buffer, value);
+        buffer.push(b'\n');
+        let bytes = buffer.clone();
+        // Keep the buffer from growing without bound after an exceptionally large value.
+        buffer.shrink_to(1 << 22);
+        bytes
+    })
 }

@@ -17,6 +17,7 @@ pub(crate) fn write(
     dir: &Path,
     files: &IndexMap<String, Arc<Vec<u8>>>,
     preserved: &[String],
+    known: &IndexSet<&str>,
 ) -> Result<WriteReport, Diagnostic> {
     let io_error = |what: &str, path: &Path, e: io::Error| {
         Diagnostic::error(
@@ -25,6 +26,8 @@ pub(crate) fn write(
         )
     };
     let previous = previous_files(dir)?;
+    // Nothing to compare against in a new or empty folder: no file is read back.
+    let fresh = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
     std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
 
     let current: IndexSet<String> = files.keys().cloned().collect();
@@ -52,7 +55,15 @@ pub(crate) fn write(
         .into_par_iter()
         .map(|(path, bytes)| {
             let target = dir.join(path);
-            write_if_changed(&target, bytes)
+            let written = if known.contains(path.as_str()) {
+                // Read and checked in this folder moments ago (a reused stack).
+                Ok(false)
+            } else if fresh {
+                write_new(&target, path.contains('/'), bytes).map(|()| true)
+            } else {
+                write_if_changed(&target, bytes)
+            };
+            written
                 .map(|written| (path, written))
                 .map_err(|e| io_error("write", &target, e))
         })
@@ -154,6 +165,18 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(true)
+}
+
+/// [`write_if_changed`] for a file known not to exist yet: no read, and no directory
+/// creation unless the file is in a subfolder.
+fn write_new(path: &Path, in_subfolder: bool, bytes: &[u8]) -> io::Result<()> {
+    if in_subfolder && let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".dpc-tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Removes the directories of `rel` that became empty (staged asset directories).
