@@ -7,10 +7,12 @@
 //!
 //! With [`SynthOptions::cache_dir`], each unit has a key: the SHA-256 of everything its
 //! builder is given (the platform, and the account or the pipeline, as resolved, in their
-//! `Debug` form, which names every field), the runtime asset, the step renderers, and the
-//! program itself ([`dpc_core::cache::program_id`]). The central and account builders get
-//! an organisation with the platform only, so they cannot read what their key leaves out.
-//! A unit whose key the folder's cache holds, with its templates intact, is not built.
+//! `Debug` form, which names every field), the runtime asset, and dpc itself (its version
+//! and the hash of the sources that decide what it writes, `DPC_SYNTH_SOURCE_ID`). The
+//! central and account builders get an organisation with the platform only, so they
+//! cannot read what their key leaves out. With step renderers a library added (code the
+//! key cannot see) nothing is cached. A unit whose key the folder's cache holds, with its
+//! templates intact, is not built.
 
 use crate::app::{
     Built, LINEAGE_FILE, PipelineOrigin, SynthOptions, build_unit, lineage_bytes, noted, units,
@@ -50,30 +52,36 @@ pub(crate) fn synthesize(
         root: org.root.clone(),
         scope: org.scope.clone(),
     };
-    let cache = options.cache_dir.as_deref().map(RenderCache::open);
+    let cache = options
+        .cache_dir
+        .as_deref()
+        .filter(|_| options.step_renderers.is_empty())
+        .map(RenderCache::open);
     let keys = cache.as_ref().map(|_| Keys::new(&setup_org, options));
     let qualifier = &org.platform.cdk_qualifier;
     let results: Vec<Result<Unit, Problems>> = units(org)
         .par_iter()
         .map(|unit| {
             let key = keys.as_ref().map(|k| k.of(unit));
-            let (origin, account) = match unit {
-                crate::app::Unit::Pipeline(p) => (
-                    Some(PipelineOrigin::of(
-                        &naming::pipeline_artifact_id(&p.account.alias, &p.name),
-                        p,
-                    )),
-                    None,
-                ),
-                crate::app::Unit::Account(a) => (None, Some(a.id.clone())),
-                crate::app::Unit::Central => (None, None),
+            let (origin, account, expected_id) = match unit {
+                crate::app::Unit::Pipeline(p) => {
+                    let id = naming::pipeline_artifact_id(&p.account.alias, &p.name);
+                    (Some(PipelineOrigin::of(&id, p)), None, id)
+                }
+                crate::app::Unit::Account(a) => {
+                    (None, Some(a.id.clone()), crate::account::stack_id(a))
+                }
+                crate::app::Unit::Central => (None, None, crate::central::STACK_ID.to_owned()),
             };
+            // A unit is one stack: an entry holding anything else is not this unit's.
             let reused = match (&cache, &key) {
-                (Some(cache), Some(key)) => cache.get(key, qualifier),
+                (Some(cache), Some(key)) => cache
+                    .get(key, qualifier)
+                    .filter(|r| r.stack_ids().eq([expected_id.as_str()])),
                 _ => None,
             };
             if let Some(rendered) = reused {
-                let artifact_id = rendered.stack_ids().next().unwrap_or_default().to_owned();
+                let artifact_id = expected_id;
                 return Ok(Unit {
                     rendered,
                     origin,
@@ -181,7 +189,7 @@ pub(crate) fn synthesize(
 
 /// The cache keys of an organisation's units.
 struct Keys {
-    /// What every key starts with: the program, the runtime, the step renderers.
+    /// What every key starts with: dpc's version and sources, the runtime.
     common: Vec<u8>,
     /// The organisation the central and account builders see, as `Debug` text.
     setup_org: String,
@@ -193,14 +201,12 @@ impl Keys {
     fn new(setup_org: &Organisation, options: &SynthOptions) -> Keys {
         let mut common = Vec::new();
         common.extend_from_slice(b"dpc unit key 1\0");
-        common.extend_from_slice(dpc_core::cache::program_id().as_bytes());
+        common.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
+        common.push(0);
+        common.extend_from_slice(env!("DPC_SYNTH_SOURCE_ID").as_bytes());
         common.push(0);
         common.extend_from_slice(format!("{:?}", options.runtime).as_bytes());
         common.push(0);
-        for renderer in &options.step_renderers {
-            common.extend_from_slice(renderer.type_name().as_bytes());
-            common.push(0);
-        }
         Keys {
             common,
             setup_org: format!("{setup_org:?}"),

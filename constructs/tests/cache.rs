@@ -131,15 +131,31 @@ fn a_broken_or_foreign_index_is_ignored() {
     synth_into(&org, &dir);
     std::fs::write(dir.join(CACHE_FILE), b"{ not json").expect("corrupt");
     assert_eq!(synth_into(&org, &dir), 0);
-    // An index written by another program (another build of dpc) is not trusted.
+    // Another build of dpc keys its units differently: none of its entries match.
+    synth_into(&org, &dir);
     let index = std::fs::read_to_string(dir.join(CACHE_FILE)).expect("index");
-    let program = dpc_core::cache::program_id();
-    std::fs::write(
-        dir.join(CACHE_FILE),
-        index.replace(&program, "dpc-core 0.0.0 another build"),
-    )
-    .expect("rewrite");
+    let parsed: serde_json::Value = serde_json::from_str(&index).expect("index is JSON");
+    let mut other = index.clone();
+    for key in parsed["units"].as_object().expect("units").keys() {
+        other = other.replace(key.as_str(), &"0".repeat(key.len()));
+    }
+    std::fs::write(dir.join(CACHE_FILE), other).expect("rewrite");
     assert_eq!(synth_into(&org, &dir), 0);
+    // An entry naming a path outside the folder, or another unit's stack, is not used.
+    synth_into(&org, &dir);
+    let stacks = synthesize(&org, options(None))
+        .expect("synth")
+        .stacks()
+        .len();
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(CACHE_FILE)).expect("index"))
+            .expect("index is JSON");
+    let units = index["units"].as_object_mut().expect("units");
+    let mut entries = units.values_mut();
+    entries.next().expect("central")[0]["artifactId"] = "../dpc-central".into();
+    entries.next().expect("an account")[0]["artifactId"] = "dpc-central".into();
+    std::fs::write(dir.join(CACHE_FILE), index.to_string()).expect("rewrite");
+    assert_eq!(synth_into(&org, &dir), stacks - 2);
     // A folder that is not a dpc assembly has no usable cache, whatever it holds.
     let foreign = folder("foreign");
     std::fs::create_dir_all(&foreign).expect("mkdir");

@@ -1,8 +1,8 @@
 //! Reusing stacks rendered by the previous synth into the same folder.
 //!
-//! A caller that can name everything a unit of stacks is built from (its inputs, the
-//! program that builds it) marks the unit's [`Rendered`] with a key
-//! ([`Rendered::cache_as`]). When the assembly is written, the folder gets an index,
+//! A caller that can name everything a unit of stacks is built from (its inputs, and the
+//! code that builds it: a key must change with the program too) marks the unit's
+//! [`Rendered`] with a key ([`Rendered::cache_as`]). When the assembly is written, the folder gets an index,
 //! [`CACHE_FILE`], of every keyed stack: what the manifest and the cross-stack lint need
 //! (names, environment, tags, construct paths, rules per bus) and the length, SipHash and
 //! SHA-256 of its template. The next synth opens the index ([`RenderCache::open`]) and
@@ -141,12 +141,12 @@ pub(crate) fn is_recordable(asset: &StagedAsset) -> bool {
     !matches!(asset.content, StagedContent::Directory(_))
 }
 
+/// The index is deterministic (same stacks, same keys, same bytes), like the rest of the
+/// folder. SipHash may differ between Rust releases: a template checked with another
+/// build's figure fails the check and is rebuilt, never wrongly reused.
 #[derive(Serialize, Deserialize)]
 struct Index {
     format: u32,
-    /// Identifies the program that wrote the index; another program's entries are not
-    /// trusted (SipHash is only stable within one build).
-    program: String,
     units: IndexMap<String, Vec<CachedStack>>,
 }
 
@@ -158,14 +158,14 @@ pub struct RenderCache {
 
 impl RenderCache {
     /// The index of `dir`, or an empty cache when there is none usable (missing,
-    /// unreadable, another format or another program, or `dir` not a dpc assembly).
+    /// unreadable, another format, or `dir` not a dpc assembly).
     pub fn open(dir: &Path) -> RenderCache {
         let ours = dir.join(crate::assembly::MARKER_FILE).is_file();
         let units = std::fs::read(dir.join(CACHE_FILE))
             .ok()
             .filter(|_| ours)
             .and_then(|bytes| serde_json::from_slice::<Index>(&bytes).ok())
-            .filter(|index| index.format == FORMAT && index.program == program_id())
+            .filter(|index| index.format == FORMAT)
             .map(|index| index.units)
             .unwrap_or_default();
         RenderCache {
@@ -193,6 +193,20 @@ impl RenderCache {
     /// bytes recorded; its stacks use bootstrap `qualifier`.
     pub fn get(&self, key: &str, qualifier: &str) -> Option<Rendered> {
         let stacks = self.units.get(key)?;
+        // The index names files: only plain names, never a path out of the folder.
+        let plain = |name: &str| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+                && !name.starts_with('.')
+        };
+        if !stacks
+            .iter()
+            .all(|s| plain(&s.artifact_id) && s.assets.iter().all(|a| plain(&a.staged_path)))
+        {
+            return None;
+        }
         let rendered: Option<Vec<RenderedStack>> = stacks
             .par_iter()
             .map(|cached| {
@@ -251,28 +265,10 @@ pub(crate) fn index_bytes(entries: &[(String, CachedStack)]) -> Vec<u8> {
     }
     let index = Index {
         format: FORMAT,
-        program: program_id(),
         units,
     };
     // Compact: the index is for dpc, not for people, and it is read on every synth.
     serde_json::to_vec(&index).unwrap_or_default()
-}
-
-/// Which program this is: its version and its executable's size and modification time,
-/// so a rebuilt dpc (or a custom binary) never trusts what another build recorded.
-pub fn program_id() -> String {
-    let exe = std::env::current_exe()
-        .and_then(std::fs::metadata)
-        .map(|m| {
-            let modified = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            format!("{}:{modified}", m.len())
-        })
-        .unwrap_or_else(|_| "unknown".to_owned());
-    format!("dpc-core {} {exe}", env!("CARGO_PKG_VERSION"))
 }
 
 fn siphash(bytes: &[u8]) -> u64 {

@@ -38,8 +38,17 @@ pub const BUILD_SCRIPT: &str = "scripts/build-bundle";
 /// # Errors
 /// When an input is missing or unreadable (the workspace root is wrong).
 pub fn asset_hash(workspace_root: &Path) -> io::Result<String> {
+    sources_hash(workspace_root, &ASSET_INPUTS)
+}
+
+/// [`asset_hash`]'s digest over any `inputs` (files or folders, relative to
+/// `workspace_root`): e.g. the sources that decide what synthesis writes.
+///
+/// # Errors
+/// When an input is missing or unreadable.
+pub fn sources_hash(workspace_root: &Path, inputs: &[&str]) -> io::Result<String> {
     let mut files = Vec::new();
-    for input in ASSET_INPUTS {
+    for input in inputs {
         collect(workspace_root, &workspace_root.join(input), &mut files)?;
     }
     files.sort();
