@@ -4,7 +4,7 @@
 //! code that builds it: a key must change with the program too) marks the unit's
 //! [`Rendered`] with a key ([`Rendered::cache_as`]). When the assembly is written, the folder gets an index,
 //! [`CACHE_FILE`], of every keyed stack: what the manifest and the cross-stack lint need
-//! (names, environment, tags, construct paths, rules per bus) and the length, SipHash and
+//! (names, environment, tags, logical ids, rules per bus) and the length, SipHash and
 //! SHA-256 of its template. The next synth opens the index ([`RenderCache::open`]) and
 //! asks for each unit by key ([`RenderCache::get`]): a unit whose templates are still on
 //! disk with exactly the recorded bytes comes back without being built or rendered.
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 /// The index of reusable stacks, beside the assembly it describes.
 pub const CACHE_FILE: &str = ".dpc-cache.json";
 /// Bumped whenever the index's meaning changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// One stack as the index records it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -39,7 +39,9 @@ pub(crate) struct CachedStack {
     pub(crate) tags: IndexMap<String, String>,
     pub(crate) termination_protection: bool,
     pub(crate) dependencies: Vec<String>,
-    pub(crate) paths: IndexMap<String, String>,
+    /// The template's logical ids: enough for the cross-stack lint, which only asks
+    /// whether a stack defines one (a reused stack has no findings of its own to place).
+    pub(crate) logical_ids: Vec<String>,
     pub(crate) rules_per_bus: IndexMap<String, usize>,
     /// Its file assets.
     pub(crate) assets: Vec<CachedAsset>,
@@ -247,7 +249,7 @@ pub(crate) fn entry(stack: &RenderedStack, template_sha256: &str) -> Option<(Str
             tags: stack.tags.clone(),
             termination_protection: stack.termination_protection,
             dependencies: stack.dependencies.clone(),
-            paths: stack.paths.clone(),
+            logical_ids: stack.paths.keys().cloned().collect(),
             rules_per_bus: stack.rules_per_bus.clone(),
             assets: stack.assets.iter().filter_map(CachedAsset::of).collect(),
             template_sha256: template_sha256.to_owned(),
@@ -259,16 +261,22 @@ pub(crate) fn entry(stack: &RenderedStack, template_sha256: &str) -> Option<(Str
 
 /// The index for `entries` (key, stack), in assembly order, as written to [`CACHE_FILE`].
 pub(crate) fn index_bytes(entries: &[(String, CachedStack)]) -> Vec<u8> {
-    let mut units: IndexMap<String, Vec<CachedStack>> = IndexMap::new();
-    for (key, stack) in entries {
-        units.entry(key.clone()).or_default().push(stack.clone());
+    /// [`Index`], borrowed: the entries are serialized where they are.
+    #[derive(Serialize)]
+    struct IndexRef<'a> {
+        format: u32,
+        units: IndexMap<&'a str, Vec<&'a CachedStack>>,
     }
-    let index = Index {
+    let mut units: IndexMap<&str, Vec<&CachedStack>> = IndexMap::new();
+    for (key, stack) in entries {
+        units.entry(key.as_str()).or_default().push(stack);
+    }
+    // Compact: the index is for dpc, not for people, and it is read on every synth.
+    serde_json::to_vec(&IndexRef {
         format: FORMAT,
         units,
-    };
-    // Compact: the index is for dpc, not for people, and it is read on every synth.
-    serde_json::to_vec(&index).unwrap_or_default()
+    })
+    .unwrap_or_default()
 }
 
 fn siphash(bytes: &[u8]) -> u64 {

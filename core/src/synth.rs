@@ -64,7 +64,11 @@ impl RenderedStack {
             termination_protection: cached.termination_protection,
             dependencies: cached.dependencies,
             template_bytes,
-            paths: cached.paths,
+            paths: cached
+                .logical_ids
+                .into_iter()
+                .map(|id| (id, String::new()))
+                .collect(),
             assets,
             findings: Vec::new(),
             rules_per_bus: cached.rules_per_bus,
