@@ -599,20 +599,7 @@ fn patterns_match_the_events_they_are_for() {
 
 #[test]
 fn an_account_outgrowing_eventbridges_rule_quota_is_told_so() {
-    let mut org = load("case-study");
-    let listings = org
-        .pipelines
-        .iter()
-        .find(|p| p.name == "listings")
-        .cloned()
-        .expect("listings");
-    org.pipelines = (0..150)
-        .map(|n| {
-            let mut p = listings.clone();
-            p.name = format!("listings-{n}");
-            p
-        })
-        .collect();
+    let org = fixtures::crowded_account(150);
     let options = dpc_constructs::app::SynthOptions {
         runtime: fixtures::runtime(),
         ..Default::default()

@@ -74,20 +74,7 @@ fn every_example_synthesizes_to_the_same_bytes_either_way() {
 fn warnings_across_stacks_are_the_same_either_way() {
     // 150 copies of one pipeline in one account: the rules on its default bus, over the
     // setup stack and every pipeline stack, pass EventBridge's default quota.
-    let mut org = fixtures::load("case-study");
-    let listings = org
-        .pipelines
-        .iter()
-        .find(|p| p.name == "listings")
-        .cloned()
-        .expect("listings");
-    org.pipelines = (0..150)
-        .map(|n| {
-            let mut p = listings.clone();
-            p.name = format!("listings-{n}");
-            p
-        })
-        .collect();
+    let org = fixtures::crowded_account(150);
     let by_stack = synthesize(&org, options()).expect("warnings only");
     let one_app = build_app(&org, options())
         .and_then(|built| built.synth())

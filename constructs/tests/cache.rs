@@ -169,20 +169,7 @@ fn stacks_with_warnings_are_not_reused_so_their_warnings_are_reported_again() {
     // 150 copies of one pipeline in one account pass EventBridge's rule quota: a warning
     // across stacks, reported on every synth, with or without reuse.
     let dir = folder("warnings");
-    let mut org = fixtures::load("case-study");
-    let listings = org
-        .pipelines
-        .iter()
-        .find(|p| p.name == "listings")
-        .cloned()
-        .expect("listings");
-    org.pipelines = (0..150)
-        .map(|n| {
-            let mut p = listings.clone();
-            p.name = format!("listings-{n}");
-            p
-        })
-        .collect();
+    let org = fixtures::crowded_account(150);
     synth_into(&org, &dir);
     let again = synthesize(&org, options(Some(&dir))).expect("synth");
     assert!(again.reused_stacks() > 0);

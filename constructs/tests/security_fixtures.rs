@@ -22,6 +22,27 @@ pub fn load(name: &str) -> Organisation {
     }
 }
 
+/// The case study with its `listings` pipeline copied `n` times (`listings-0`, ...) and
+/// no other pipeline: one account whose default bus outgrows EventBridge's rule quota
+/// for n = 150.
+pub fn crowded_account(n: usize) -> Organisation {
+    let mut org = load("case-study");
+    let listings = org
+        .pipelines
+        .iter()
+        .find(|p| p.name == "listings")
+        .cloned()
+        .expect("listings");
+    org.pipelines = (0..n)
+        .map(|i| {
+            let mut p = listings.clone();
+            p.name = format!("listings-{i}");
+            p
+        })
+        .collect();
+    org
+}
+
 /// The runtime asset the tests use (an id only: the bundle is built later).
 pub fn runtime() -> RuntimeAsset {
     RuntimeAsset::new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")

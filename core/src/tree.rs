@@ -439,7 +439,7 @@ impl Tree {
     }
 }
 
-/// Where [`Tree::graft`] put the nodes of the other tree: its node `n` (not its root) is
+/// Where [`App::merge`](crate::App::merge) put the nodes of the other app's tree: its node `n` (not its root) is
 /// now node `n + base` here, its root is this root.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Grafted {
