@@ -305,7 +305,7 @@ fn stack_files(qualifier: &str, mut stack: RenderedStack) -> StackFiles {
         match &asset.content {
             StagedContent::Missing => preserved.push(asset.staged_path.clone()),
             StagedContent::File(bytes) => {
-                asset_files.push((asset.staged_path.clone(), Arc::new(bytes.clone())));
+                asset_files.push((asset.staged_path.clone(), Arc::clone(bytes)));
             }
             StagedContent::Directory(entries) => {
                 for (rel, bytes) in entries {

@@ -6,8 +6,10 @@
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::expr::Expr;
+use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 /// Where an asset's content comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,9 +120,36 @@ pub(crate) struct StagedAsset {
 pub(crate) enum StagedContent {
     /// Built later (explicit id, no source yet): listed, not copied, never removed.
     Missing,
-    File(Vec<u8>),
+    /// Shared: one bundle staged into a hundred account stacks is one copy in memory.
+    File(Arc<Vec<u8>>),
     /// Relative paths (with `/`) and contents, sorted by path.
     Directory(Vec<(String, Vec<u8>)>),
+}
+
+/// The content of the file at `path`, read once for every stack that stages it while
+/// any of them still holds it (the Lambda bundle goes into every account's stack: a
+/// hundred accounts must not mean a hundred copies of it). A file whose length or
+/// modification time changed is read again.
+pub(crate) fn read_shared(path: &Path) -> std::io::Result<Arc<Vec<u8>>> {
+    type Seen = IndexMap<PathBuf, (u64, Option<std::time::SystemTime>, Weak<Vec<u8>>)>;
+    static SEEN: LazyLock<Mutex<Seen>> = LazyLock::new(|| Mutex::new(IndexMap::new()));
+    let meta = std::fs::metadata(path)?;
+    let stamp = (meta.len(), meta.modified().ok());
+    let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((len, modified, held)) = seen.get(path)
+        && (*len, *modified) == stamp
+        && let Some(bytes) = held.upgrade()
+    {
+        return Ok(bytes);
+    }
+    let bytes = Arc::new(std::fs::read(path)?);
+    // Entries of files no stack holds any more are dropped as new ones come.
+    seen.retain(|_, (_, _, held)| held.strong_count() > 0);
+    seen.insert(
+        path.to_path_buf(),
+        (stamp.0, stamp.1, Arc::downgrade(&bytes)),
+    );
+    Ok(bytes)
 }
 
 /// The bootstrap asset bucket of an environment.
@@ -148,8 +177,10 @@ pub(crate) fn stage(
         )));
     }
     let content = match (&asset.source, asset.packaging) {
-        (AssetSource::Bytes(bytes), AssetPackaging::File) => StagedContent::File(bytes.clone()),
-        (AssetSource::File(path), AssetPackaging::File) => match std::fs::read(path) {
+        (AssetSource::Bytes(bytes), AssetPackaging::File) => {
+            StagedContent::File(Arc::new(bytes.clone()))
+        }
+        (AssetSource::File(path), AssetPackaging::File) => match read_shared(path) {
             Ok(bytes) => StagedContent::File(bytes),
             Err(e) => missing_source(&asset, path, &e)?,
         },
@@ -173,7 +204,7 @@ pub(crate) fn stage(
     };
     let hash = match (&asset.id, &content) {
         (Some(id), _) => id.clone(),
-        (None, StagedContent::File(bytes)) => hex(&Sha256::digest(bytes)),
+        (None, StagedContent::File(bytes)) => hex(&Sha256::digest(bytes.as_slice())),
         (None, StagedContent::Directory(files)) => directory_hash(files),
         // `missing_source` only lets a source be missing when the asset has an id.
         (None, StagedContent::Missing) => {
@@ -296,6 +327,24 @@ mod tests {
         assert_eq!(a.object_key, format!("{}.py", a.hash));
         assert_eq!(a.staged_path, format!("asset.{}.py", a.hash));
         assert_eq!(a.display_name, "S/Script");
+    }
+
+    #[test]
+    fn a_file_staged_twice_is_held_once_until_it_changes() {
+        let path = std::env::temp_dir().join(format!("dpc-core-shared-{}.zip", std::process::id()));
+        std::fs::write(&path, b"bundle v1").unwrap();
+        let content = |a: &StagedAsset| match &a.content {
+            StagedContent::File(bytes) => Arc::clone(bytes),
+            other => panic!("{other:?}"),
+        };
+        let a = stage(FileAsset::file(&path).with_id("b1"), String::new()).unwrap();
+        let b = stage(FileAsset::file(&path).with_id("b1"), String::new()).unwrap();
+        assert!(Arc::ptr_eq(&content(&a), &content(&b)));
+        // A changed file (another length) is read again.
+        std::fs::write(&path, b"bundle v2, longer").unwrap();
+        let c = stage(FileAsset::file(&path).with_id("b2"), String::new()).unwrap();
+        assert_eq!(content(&c).as_slice(), b"bundle v2, longer");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

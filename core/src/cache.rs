@@ -11,17 +11,18 @@
 //!
 //! Only clean units are kept: no diagnostic, no lint finding, no zipped directory asset.
 //! File assets are recorded with the length and SipHash of their content, and a stack is
-//! reused only when each source still holds exactly that (see [`CachedAsset`]). Anything unexpected (no index, another
-//! format, a template edited or missing) means the unit is built again: the cache can
-//! make a synth faster, never different.
+//! reused only when each source still holds exactly that. Anything unexpected (no index,
+//! another format, a template edited or missing) means the unit is built again: the
+//! cache can make a synth faster, never different.
 
-use crate::asset::{AssetPackaging, StagedAsset, StagedContent};
+use crate::asset::{AssetPackaging, StagedAsset, StagedContent, read_shared};
 use crate::synth::{Rendered, RenderedStack};
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::hash::{DefaultHasher, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The index of reusable stacks, beside the assembly it describes.
 pub const CACHE_FILE: &str = ".dpc-cache.json";
@@ -97,7 +98,7 @@ impl CachedAsset {
     }
 
     /// The staged asset again, when its source is as recorded.
-    fn restore(&self, dir: &Path) -> Option<StagedAsset> {
+    fn restore(&self, dir: &Path, checked: &Checked) -> Option<StagedAsset> {
         let content = match self.content {
             None => {
                 // Built since: its content would now be staged.
@@ -115,8 +116,8 @@ impl CachedAsset {
                     Some(path) => path.clone(),
                     None => dir.join(&self.staged_path),
                 };
-                let bytes = std::fs::read(from).ok()?;
-                if bytes.len() as u64 != check.len || siphash(&bytes) != check.siphash {
+                let (bytes, hash) = checked.read(&from)?;
+                if bytes.len() as u64 != check.len || hash != check.siphash {
                     return None;
                 }
                 StagedContent::File(bytes)
@@ -138,6 +139,34 @@ impl CachedAsset {
     }
 }
 
+/// Asset sources read and hashed during one synth, by path: a bundle staged in a hundred
+/// account stacks is read and hashed once.
+#[derive(Default)]
+struct Checked(Mutex<IndexMap<PathBuf, Option<Content>>>);
+
+/// A file's bytes and their SipHash.
+type Content = (Arc<Vec<u8>>, u64);
+
+impl Checked {
+    fn read(&self, path: &Path) -> Option<Content> {
+        if let Some(done) = self.lock().get(path) {
+            return done.clone();
+        }
+        let read = read_shared(path).ok().map(|bytes| {
+            let hash = siphash(&bytes);
+            (bytes, hash)
+        });
+        self.lock().insert(path.to_path_buf(), read.clone());
+        read
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IndexMap<PathBuf, Option<Content>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Whether `asset` can be recorded in the index (not a zipped directory).
 pub(crate) fn is_recordable(asset: &StagedAsset) -> bool {
     !matches!(asset.content, StagedContent::Directory(_))
@@ -156,6 +185,7 @@ struct Index {
 pub struct RenderCache {
     dir: PathBuf,
     units: IndexMap<String, Vec<CachedStack>>,
+    checked: Checked,
 }
 
 impl RenderCache {
@@ -173,6 +203,7 @@ impl RenderCache {
         RenderCache {
             dir: dir.to_path_buf(),
             units,
+            checked: Checked::default(),
         }
     }
 
@@ -221,8 +252,11 @@ impl RenderCache {
                 if !intact {
                     return None;
                 }
-                let assets: Option<Vec<StagedAsset>> =
-                    cached.assets.iter().map(|a| a.restore(&self.dir)).collect();
+                let assets: Option<Vec<StagedAsset>> = cached
+                    .assets
+                    .iter()
+                    .map(|a| a.restore(&self.dir, &self.checked))
+                    .collect();
                 Some(RenderedStack::from_cache(
                     cached.clone(),
                     bytes,
