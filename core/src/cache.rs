@@ -26,6 +26,9 @@ use std::sync::{Arc, Mutex};
 
 /// The index of reusable stacks, beside the assembly it describes.
 pub const CACHE_FILE: &str = ".dpc-cache.json";
+/// The largest index read (64 MiB, some 50,000 stacks); a larger file is ignored rather
+/// than read into memory.
+const MAX_INDEX_BYTES: u64 = 64 << 20;
 /// Bumped whenever the index's meaning changes.
 const FORMAT: u32 = 2;
 
@@ -193,9 +196,12 @@ impl RenderCache {
     /// unreadable, another format, or `dir` not a dpc assembly).
     pub fn open(dir: &Path) -> RenderCache {
         let ours = dir.join(crate::assembly::MARKER_FILE).is_file();
-        let units = std::fs::read(dir.join(CACHE_FILE))
+        let path = dir.join(CACHE_FILE);
+        // An index is about 1.2 KB a stack; one far larger was not written by dpc.
+        let sane = std::fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_INDEX_BYTES);
+        let units = std::fs::read(&path)
             .ok()
-            .filter(|_| ours)
+            .filter(|_| ours && sane)
             .and_then(|bytes| serde_json::from_slice::<Index>(&bytes).ok())
             .filter(|index| index.format == FORMAT)
             .map(|index| index.units)

@@ -1,7 +1,7 @@
 //! S3: `AWS::S3::Bucket`, `AWS::S3::BucketPolicy` (L1) and [`Bucket`] (L2: KMS-encrypted with
 //! a bucket key, public access blocked, objects owned by the bucket owner, versioned, TLS-only).
 
-use crate::aws::iam::{PolicyDocument, Principal, Statement};
+use crate::aws::iam::{PolicyDocument, Statement};
 use crate::aws::{CheckovSkip, Tag};
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, Val};
 use serde::Serialize;
@@ -279,13 +279,11 @@ impl Bucket {
             name: props.name,
         };
         let mut policy = PolicyDocument::with(props.policy_statements);
-        policy.push(
-            Statement::deny(["s3:*"])
-                .sid("DenyWithoutTls")
-                .to(Principal::Anyone)
-                .on([bucket.arn(), bucket.objects_arn("*")])
-                .when("Bool", "aws:SecureTransport", ["false"]),
-        );
+        policy.push(Statement::deny_without_tls(
+            "s3:*",
+            "DenyWithoutTls",
+            [bucket.arn(), bucket.objects_arn("*")],
+        ));
         scope.add_resource(
             "Policy",
             CfnBucketPolicy {

@@ -2,7 +2,7 @@
 //! [`Topic`] (L2: KMS-encrypted, TLS-only publishing).
 
 use crate::aws::Tag;
-use crate::aws::iam::{PolicyDocument, Principal, Statement};
+use crate::aws::iam::{PolicyDocument, Statement};
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope};
 use serde::Serialize;
 
@@ -116,13 +116,11 @@ impl Topic {
         statements: Vec<Statement>,
     ) -> Result<ResourceRef, Diagnostic> {
         let mut policy = PolicyDocument::with(statements);
-        policy.push(
-            Statement::deny(["sns:Publish"])
-                .sid("DenyPublishWithoutTls")
-                .to(Principal::Anyone)
-                .on([self.arn()])
-                .when("Bool", "aws:SecureTransport", ["false"]),
-        );
+        policy.push(Statement::deny_without_tls(
+            "sns:Publish",
+            "DenyPublishWithoutTls",
+            [self.arn()],
+        ));
         scope.add_resource(
             id,
             CfnTopicPolicy {

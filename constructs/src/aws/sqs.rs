@@ -122,13 +122,11 @@ impl Queue {
         statements: Vec<Statement>,
     ) -> Result<ResourceRef, Diagnostic> {
         let mut policy = PolicyDocument::with(statements);
-        policy.push(
-            Statement::deny(["sqs:*"])
-                .sid("DenyWithoutTls")
-                .to(Principal::Anyone)
-                .on([self.arn()])
-                .when("Bool", "aws:SecureTransport", ["false"]),
-        );
+        policy.push(Statement::deny_without_tls(
+            "sqs:*",
+            "DenyWithoutTls",
+            [self.arn()],
+        ));
         scope.add_resource(
             id,
             CfnQueuePolicy {

@@ -197,6 +197,19 @@ impl Statement {
         }
     }
 
+    /// The statement every dpc resource policy ends with: deny `action` on `resources`
+    /// to anyone whose request is not made over TLS (`aws:SecureTransport` false).
+    pub fn deny_without_tls<I>(action: &str, sid: &str, resources: I) -> Statement
+    where
+        I: IntoIterator<Item = Expr>,
+    {
+        Statement::deny([action])
+            .sid(sid)
+            .to(Principal::Anyone)
+            .on(resources)
+            .when("Bool", "aws:SecureTransport", ["false"])
+    }
+
     /// `Allow` actions on `"*"`. Every action must be one of [`security::UNSCOPED_ACTIONS`]:
     /// IAM offers no resource type for them, so `*` is the only possible resource.
     ///
