@@ -15,7 +15,7 @@
 //! templates intact, is not built.
 
 use crate::app::{
-    Built, LINEAGE_FILE, PipelineOrigin, SynthOptions, build_unit, lineage_bytes, noted, units,
+    LINEAGE_FILE, PipelineOrigin, SynthOptions, build_unit, lineage_bytes, noted, units,
 };
 use crate::lineage::Lineage;
 use crate::pipeline::BuildContext;
@@ -26,15 +26,21 @@ use dpc_schema::Organisation;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-/// One unit, rendered: its stacks, and what its stack needs to deploy after.
+/// One unit, rendered: its stack, and what decides which stack it deploys after.
 struct Unit {
     rendered: Rendered,
-    /// For a pipeline stack: its artifact id, and where the pipeline is defined.
-    origin: Option<PipelineOrigin>,
-    /// For an account setup stack: the account id.
-    account: Option<String>,
-    /// Artifact id of the stack built.
+    role: Role,
+    /// The stack's artifact id.
     artifact_id: String,
+}
+
+/// Which kind of stack a unit is.
+enum Role {
+    Central,
+    /// An account's setup stack, by account id.
+    Account(String),
+    /// A pipeline's stack, and where the pipeline is defined.
+    Pipeline(PipelineOrigin),
 }
 
 pub(crate) fn synthesize(
@@ -63,47 +69,39 @@ pub(crate) fn synthesize(
         .par_iter()
         .map(|unit| {
             let key = keys.as_ref().map(|k| k.of(unit));
-            let (origin, account, expected_id) = match unit {
+            // The stack id each builder gives its stack (from dpc_model::naming).
+            let (role, artifact_id) = match unit {
                 crate::app::Unit::Pipeline(p) => {
                     let id = naming::pipeline_artifact_id(&p.account.alias, &p.name);
-                    (Some(PipelineOrigin::of(&id, p)), None, id)
+                    (Role::Pipeline(PipelineOrigin::of(&id, p)), id)
                 }
                 crate::app::Unit::Account(a) => {
-                    (None, Some(a.id.clone()), crate::account::stack_id(a))
+                    (Role::Account(a.id.clone()), crate::account::stack_id(a))
                 }
-                crate::app::Unit::Central => (None, None, crate::central::STACK_ID.to_owned()),
+                crate::app::Unit::Central => (Role::Central, crate::central::STACK_ID.to_owned()),
             };
             // A unit is one stack: an entry holding anything else is not this unit's.
             let reused = match (&cache, &key) {
                 (Some(cache), Some(key)) => cache
                     .get(key, qualifier)
-                    .filter(|r| r.stack_ids().eq([expected_id.as_str()])),
+                    .filter(|r| r.stack_ids().eq([artifact_id.as_str()])),
                 _ => None,
             };
-            if let Some(rendered) = reused {
-                let artifact_id = expected_id;
-                return Ok(Unit {
-                    rendered,
-                    origin,
-                    account,
-                    artifact_id,
-                });
-            }
-            let (app, built) = build_unit(unit, &setup_org, options, &ctx);
-            let built = built.map_err(Problems::Build)?;
-            let artifact_id = match &built {
-                Built::Central(stack) => app.tree().construct_id(stack.node()).to_owned(),
-                Built::Account(a) => app.tree().construct_id(a.stack.node()).to_owned(),
-                Built::Pipeline(p) => p.artifact_id.clone(),
+            let rendered = match reused {
+                Some(rendered) => rendered,
+                None => {
+                    let (app, built) = build_unit(unit, &setup_org, options, &ctx);
+                    built.map_err(Problems::Build)?;
+                    let mut rendered = app.render().map_err(Problems::Synth)?;
+                    if let Some(key) = &key {
+                        rendered.cache_as(key);
+                    }
+                    rendered
+                }
             };
-            let mut rendered = app.render().map_err(Problems::Synth)?;
-            if let Some(key) = &key {
-                rendered.cache_as(key);
-            }
             Ok(Unit {
                 rendered,
-                origin,
-                account,
+                role,
                 artifact_id,
             })
         })
@@ -124,7 +122,13 @@ pub(crate) fn synthesize(
     if !build_errors.is_empty() {
         return Err(build_errors);
     }
-    let origins: Vec<PipelineOrigin> = built.iter().filter_map(|u| u.origin.clone()).collect();
+    let origins: Vec<PipelineOrigin> = built
+        .iter()
+        .filter_map(|u| match &u.role {
+            Role::Pipeline(origin) => Some(origin.clone()),
+            _ => None,
+        })
+        .collect();
     let note = |ds: Vec<Diagnostic>| -> Vec<Diagnostic> {
         ds.into_iter().map(|d| noted(d, &origins)).collect()
     };
@@ -132,35 +136,32 @@ pub(crate) fn synthesize(
         return Err(note(synth_errors));
     }
 
-    let mut merged: Option<Rendered> = None;
+    // Central first, then each account's setup after it, each pipeline after its
+    // account's setup: the order and dependencies `build_app` gives.
+    let mut merged = dpc_core::App::with_qualifier(qualifier)
+        .map_err(|d| vec![d])?
+        .render()?;
     let mut central: Option<String> = None;
     let mut accounts: indexmap::IndexMap<String, String> = indexmap::IndexMap::new();
     let mut errors = Vec::new();
     for unit in built {
-        let after = match (&unit.origin, &unit.account) {
-            (Some(origin), _) => accounts.get(&origin.account_id).cloned(),
-            (None, Some(_)) => central.clone(),
-            (None, None) => None,
-        };
-        match &unit.account {
-            Some(account) => {
+        let after = match &unit.role {
+            Role::Central => {
+                central = Some(unit.artifact_id.clone());
+                None
+            }
+            Role::Account(account) => {
                 accounts.insert(account.clone(), unit.artifact_id.clone());
+                central.clone()
             }
-            None if unit.origin.is_none() => central = Some(unit.artifact_id.clone()),
-            None => {}
-        }
-        let all = match merged.as_mut() {
-            None => merged.insert(unit.rendered),
-            Some(all) => {
-                if let Err(d) = all.merge(unit.rendered) {
-                    errors.push(d);
-                    continue;
-                }
-                all
-            }
+            Role::Pipeline(origin) => accounts.get(&origin.account_id).cloned(),
         };
+        if let Err(d) = merged.merge(unit.rendered) {
+            errors.push(d);
+            continue;
+        }
         if let Some(on) = after
-            && let Err(d) = all.add_dependency(&unit.artifact_id, &on)
+            && let Err(d) = merged.add_dependency(&unit.artifact_id, &on)
         {
             errors.push(d);
         }
@@ -168,18 +169,6 @@ pub(crate) fn synthesize(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let Some(merged) = merged else {
-        // No stack at all (a folder without pipelines is refused by the loader).
-        return dpc_core::App::with_qualifier(&org.platform.cdk_qualifier)
-            .map_err(|d| vec![d])?
-            .synth()
-            .and_then(|mut assembly| {
-                assembly
-                    .add_file(LINEAGE_FILE, lineage_bytes(&Lineage::of(org))?)
-                    .map_err(|d| vec![d])?;
-                Ok(assembly)
-            });
-    };
     let mut assembly = merged.into_assembly().map_err(note)?;
     assembly
         .add_file(LINEAGE_FILE, lineage_bytes(&Lineage::of(org))?)

@@ -25,9 +25,10 @@ pub(crate) fn write(
             format!("cannot {what} `{}`: {e}", path.display()),
         )
     };
+    // Nothing to compare against in a new or empty folder (`None`): no file is read back.
     let previous = previous_files(dir)?;
-    // Nothing to compare against in a new or empty folder: no file is read back.
-    let fresh = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
+    let fresh = previous.is_none();
+    let previous = previous.unwrap_or_default();
     std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
 
     let current: IndexSet<String> = files.keys().cloned().collect();
@@ -99,9 +100,9 @@ pub(crate) fn write(
     Ok(report)
 }
 
-/// The files the previous dpc write listed; an absent or empty directory has none; a
+/// The files the previous dpc write listed; `None` for an absent or empty directory; a
 /// non-empty directory without a readable marker is not ours and is refused.
-fn previous_files(dir: &Path) -> Result<Vec<String>, Diagnostic> {
+fn previous_files(dir: &Path) -> Result<Option<Vec<String>>, Diagnostic> {
     let foreign = || {
         Diagnostic::error(
             codes::FOREIGN_OUTPUT_DIR,
@@ -114,7 +115,7 @@ fn previous_files(dir: &Path) -> Result<Vec<String>, Diagnostic> {
     };
     let mut entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Err(foreign()),
         Err(e) => {
             return Err(Diagnostic::error(
@@ -124,23 +125,25 @@ fn previous_files(dir: &Path) -> Result<Vec<String>, Diagnostic> {
         }
     };
     if entries.next().is_none() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let marker = std::fs::read(dir.join(MARKER_FILE)).map_err(|_| foreign())?;
     let parsed: serde_json::Value = serde_json::from_slice(&marker).map_err(|_| foreign())?;
     if parsed.get("generator").and_then(|g| g.as_str()) != Some("dpc") {
         return Err(foreign());
     }
-    Ok(parsed
-        .get("files")
-        .and_then(|f| f.as_array())
-        .map(|files| {
-            files
-                .iter()
-                .filter_map(|f| f.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(Some(
+        parsed
+            .get("files")
+            .and_then(|f| f.as_array())
+            .map(|files| {
+                files
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ))
 }
 
 fn marker(files: &IndexSet<String>) -> Vec<u8> {
