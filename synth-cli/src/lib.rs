@@ -11,6 +11,7 @@ mod codes;
 mod commands;
 pub mod diff;
 mod output;
+pub mod stream;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;

@@ -1,5 +1,6 @@
 //! The `dpc` binary: everything happens in the library so tests run it in-process.
 
+use dpc_cli::stream::{CheckedWriter, exit_code};
 use std::io::IsTerminal;
 
 /// mimalloc instead of glibc's malloc: synthesis is a storm of small JSON allocations
@@ -8,14 +9,18 @@ use std::io::IsTerminal;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let mut io = dpc_cli::Io {
-        stdout: &mut stdout.lock(),
-        stderr: &mut stderr.lock(),
-        color,
-    };
-    let code = dpc_cli::run(std::env::args_os(), &mut io);
-    std::process::exit(code);
+    let mut out = CheckedWriter::new(std::io::stdout().lock());
+    let mut err = CheckedWriter::new(stderr.lock());
+    let code = dpc_cli::run(
+        std::env::args_os(),
+        &mut dpc_cli::Io {
+            stdout: &mut out,
+            stderr: &mut err,
+            color,
+        },
+    );
+    let (out, err) = (out.finish(), err.finish());
+    std::process::exit(exit_code(code, out, err, &mut std::io::stderr()));
 }
