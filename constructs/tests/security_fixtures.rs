@@ -104,12 +104,14 @@ pub fn find<'a>(template: &'a Value, type_name: &str, key: &str, value: &Value) 
     }
 }
 
-/// Whether CI is running (then every external check must run).
+/// Whether every external check must run: in CI, and under `scripts/test` (which
+/// installs the tools first and sets `DPC_REQUIRE_TOOLS`), a missing tool is a failure.
 pub fn is_ci() -> bool {
-    !matches!(
-        std::env::var("CI").as_deref(),
-        Err(_) | Ok("") | Ok("0") | Ok("false") | Ok("False") | Ok("FALSE")
-    )
+    std::env::var_os("DPC_REQUIRE_TOOLS").is_some()
+        || !matches!(
+            std::env::var("CI").as_deref(),
+            Err(_) | Ok("") | Ok("0") | Ok("false") | Ok("False") | Ok("FALSE")
+        )
 }
 
 /// The workspace root.

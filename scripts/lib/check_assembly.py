@@ -23,8 +23,12 @@ from typing import Any, Callable
 import eventbridge
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.prefix) / "bin"
-NODE_BIN = ROOT / "tools" / "node_modules" / ".bin"
+# The pinned tools only, by absolute path: a cfn-lint, checkov, cdk or node that
+# happens to be on PATH must never be the one that judges (scripts/install-tools
+# links .tools/node to the Node.js it installed the npm tools with).
+VENV_BIN = ROOT / ".tools" / "venv" / "bin"
+NODE = ROOT / ".tools" / "node"
+NODE_MODULES = ROOT / "tools" / "node_modules"
 
 # Stand-ins for values only AWS knows, so that validators see whole, plausible
 # ARNs where a template has an intrinsic function.
@@ -115,8 +119,19 @@ class Assembly:
         return found
 
 
+# Variables that would let the caller's environment swap a pinned tool's own modules
+# (another cfnlint first on PYTHONPATH) or code (NODE_OPTIONS=--require ...).
+LEAKY_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "NODE_OPTIONS", "NODE_PATH")
+
+
+def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (the environment by default) without the variables that redirect a tool."""
+    return {k: v for k, v in (os.environ if base is None else base).items() if k not in LEAKY_VARIABLES}
+
+
 def run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """Runs a tool with no stdin, capturing its output as text."""
+    """Runs a pinned tool with no stdin, capturing its output as text."""
+    kwargs["env"] = tool_env(kwargs.get("env"))
     return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, **kwargs)
 
 
@@ -348,10 +363,11 @@ def check_asl(assembly: Assembly) -> Verdict:
             machines.append({"name": name, "definition": definition})
     if machines:
         proc = subprocess.run(
-            ["node", str(ROOT / "scripts" / "lib" / "validate-asl.mjs")],
+            [str(NODE), str(ROOT / "scripts" / "lib" / "validate-asl.mjs")],
             input=json.dumps(machines),
             capture_output=True,
             text=True,
+            env=tool_env(),
         )
         if proc.returncode != 0:
             print("    asl-validator could not run:")
@@ -444,7 +460,7 @@ def check_cdk(assembly: Assembly) -> Verdict:
     # cdk.context.json in its working directory, and the repository has neither.
     with tempfile.TemporaryDirectory() as scratch:
         proc = run(
-            [str(NODE_BIN / "cdk"), "ls", "--app", str(assembly.directory.resolve()), "--long", "--json", "--no-notices"],
+            [str(NODE), str(NODE_MODULES / "aws-cdk" / "bin" / "cdk"), "ls", "--app", str(assembly.directory.resolve()), "--long", "--json", "--no-notices"],
             cwd=scratch,
             env=env,
         )

@@ -6,6 +6,12 @@ DPC_TOOLS="$DPC_ROOT/.tools"
 DPC_VENV="$DPC_TOOLS/venv"
 DPC_PYTHON="$DPC_VENV/bin/python"
 DPC_NODE_MODULES="$DPC_ROOT/tools/node_modules"
+DPC_NODE="$DPC_TOOLS/node"
+
+# Every tool a script runs is a pinned one, by absolute path; these variables would
+# let the caller's shell swap a pinned tool's modules or code for others (a global
+# cfnlint first on PYTHONPATH, NODE_OPTIONS=--require), so no script inherits them.
+unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PYTHONUSERBASE NODE_OPTIONS NODE_PATH
 
 # CI runs everything: a skip list only counts on a developer's machine.
 dpc_is_ci() {
@@ -46,7 +52,7 @@ dpc_elapsed() {
 # The tools must exist before a script that needs them runs; installing is
 # scripts/install-tools' job, so say so instead of installing behind the back.
 dpc_require_tools() {
-    if [[ ! -x "$DPC_PYTHON" || ! -d "$DPC_NODE_MODULES" ]]; then
+    if [[ ! -x "$DPC_PYTHON" || ! -d "$DPC_NODE_MODULES" || ! -x "$DPC_NODE" ]]; then
         dpc_die "the pinned tools are not installed; run scripts/install-tools (scripts/test does it for you)"
     fi
 }
