@@ -108,6 +108,8 @@ pub(crate) struct PipelineOrigin {
     pub(crate) alias: String,
     pub(crate) name: String,
     pub(crate) defined_at: String,
+    /// Where the pipeline's keys are in its file (empty for one defined in code).
+    pub(crate) places: dpc_schema::SourcePlaces,
 }
 
 impl PipelineOrigin {
@@ -119,6 +121,7 @@ impl PipelineOrigin {
             alias: p.account.alias.clone(),
             name: p.name.clone(),
             defined_at: format!("`{}`", p.file.display()),
+            places: p.places.clone(),
         }
     }
 }
@@ -201,7 +204,18 @@ pub fn build_app(org: &Organisation, options: SynthOptions) -> Result<BuiltApp, 
             origins,
         })
     } else {
-        Err(errors)
+        // Placed in the pipeline.yaml they come from, as by-stack synthesis does.
+        let all: Vec<PipelineOrigin> = org
+            .pipelines
+            .iter()
+            .map(|p| {
+                PipelineOrigin::of(
+                    &dpc_model::naming::pipeline_artifact_id(&p.account.alias, &p.name),
+                    p,
+                )
+            })
+            .collect();
+        Err(errors.into_iter().map(|d| noted(d, &all)).collect())
     }
 }
 
@@ -448,8 +462,33 @@ pub(crate) fn noted(mut d: Diagnostic, origins: &[PipelineOrigin]) -> Diagnostic
             "in the stack of pipeline `{}` (account `{}`), defined {}",
             o.name, o.alias, o.defined_at
         ));
+        d.location = o.places.first_of(keys_behind(&d.code)).cloned();
     }
     d
+}
+
+/// The keys of `pipeline.yaml` a problem found in its stack comes from, most likely
+/// first: what grows a definition or a template is the steps; anything else is the
+/// pipeline as a whole, placed at its `name`.
+fn keys_behind(code: &str) -> &'static [&'static str] {
+    use crate::aws::codes::DEFINITION_TOO_LARGE;
+    use dpc_core::codes::{
+        TEMPLATE_TOO_LARGE, TOO_MANY_DYNAMIC_REFERENCES, TOO_MANY_OUTPUTS, TOO_MANY_PARAMETERS,
+        TOO_MANY_RESOURCES,
+    };
+    const STEPS: &[&str] = &["steps", "name"];
+    match code {
+        c if c == DEFINITION_TOO_LARGE
+            || c == TEMPLATE_TOO_LARGE
+            || c == TOO_MANY_RESOURCES
+            || c == TOO_MANY_OUTPUTS
+            || c == TOO_MANY_PARAMETERS
+            || c == TOO_MANY_DYNAMIC_REFERENCES =>
+        {
+            STEPS
+        }
+        _ => &["name"],
+    }
 }
 
 fn find_resource(tree: &Tree, target: &str) -> Result<NodeId, Diagnostic> {

@@ -119,19 +119,19 @@ pub(crate) fn synthesize(
             Err(Problems::Synth(ds)) => synth_errors.extend(ds),
         }
     }
-    if !build_errors.is_empty() {
-        return Err(build_errors);
-    }
-    let origins: Vec<PipelineOrigin> = built
+    // Every pipeline's origin, built or not, so that a problem of any pipeline stack
+    // is placed in its pipeline.yaml.
+    let origins: Vec<PipelineOrigin> = org
+        .pipelines
         .iter()
-        .filter_map(|u| match &u.role {
-            Role::Pipeline(origin) => Some(origin.clone()),
-            _ => None,
-        })
+        .map(|p| PipelineOrigin::of(&naming::pipeline_artifact_id(&p.account.alias, &p.name), p))
         .collect();
     let note = |ds: Vec<Diagnostic>| -> Vec<Diagnostic> {
         ds.into_iter().map(|d| noted(d, &origins)).collect()
     };
+    if !build_errors.is_empty() {
+        return Err(note(build_errors));
+    }
     if !synth_errors.is_empty() {
         return Err(note(synth_errors));
     }

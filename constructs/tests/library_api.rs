@@ -116,8 +116,10 @@ fn files(assembly: &Assembly) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The pipeline without where it was written (its file and the places of its keys).
 fn without_file(mut p: Pipeline) -> Pipeline {
     p.file = PathBuf::new();
+    p.places = Default::default();
     p
 }
 

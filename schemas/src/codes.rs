@@ -70,7 +70,7 @@ pub const SCRIPT_NOT_FOUND: &str = "DM0213";
 pub const JAR_WITHOUT_MAIN_CLASS: &str = "DM0214";
 /// `onStatus` with `FULL_EXECUTION`.
 pub const ON_STATUS_WITH_FULL_EXECUTION: &str = "DM0215";
-/// A tag key starting with `aws:`.
+/// A tag key starting with `aws:` or `dpc:`, or a tag key or value of the wrong length.
 pub const RESERVED_TAG: &str = "DM0216";
 /// A name that does not match its pattern (account aliases).
 pub const BAD_NAME: &str = "DM0217";
@@ -90,6 +90,8 @@ pub const BAD_SLACK_CHANNEL: &str = "DM0223";
 /// `${` in the key prefix (IAM would read a wildcard or a variable), or a bucket name S3
 /// does not allow.
 pub const BAD_ACCESS_LOCATION: &str = "DM0224";
+/// More tags than CloudFormation allows on a stack (with dpc's own).
+pub const TOO_MANY_TAGS: &str = "DM0225";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

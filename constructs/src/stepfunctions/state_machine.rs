@@ -114,7 +114,9 @@ impl StateMachine {
             );
         }
         if !errors.is_empty() {
-            return Err(errors);
+            // The construct path names the stack, and so the pipeline.yaml to point at.
+            let path = format!("{}/{id}", scope.path());
+            return Err(errors.into_iter().map(|d| d.in_construct(&path)).collect());
         }
         let mut node = scope.child(id).map_err(|d| vec![d])?;
         let cfn = CfnStateMachine {

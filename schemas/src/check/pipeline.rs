@@ -9,8 +9,8 @@ use crate::model::{
 };
 use crate::resolved::{
     Access, BootstrapAction, Cluster, EmrConfiguration, HiveMetastore, InstanceGroup, Market,
-    NotificationType, Notifications, Pipeline, Platform, Schedule, Script, Step, Target, Trigger,
-    WeekDay,
+    NotificationType, Notifications, Pipeline, Platform, Schedule, Script, SourcePlaces, Step,
+    Target, Trigger, WeekDay,
 };
 use crate::source::Target as At;
 use crate::steps::{StepContext, StepRegistry};
@@ -22,6 +22,10 @@ use dpc_model::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+/// Tags on one stack (CloudFormation's CreateStack takes at most 50), which are also
+/// every resource's tags (most services take 50 per resource).
+pub const MAX_TAGS: usize = 50;
 
 /// Checks and resolves one `pipeline.yaml` against the platform.
 pub(crate) fn resolve(
@@ -44,7 +48,21 @@ pub(crate) fn resolve(
     let mut tags = indexmap::IndexMap::new();
     for (key, value) in file.tags.iter().flatten() {
         let pointer = at("/tags", key);
-        if key.to_ascii_lowercase().starts_with("aws:") {
+        if key.starts_with("dpc:") {
+            cx.push(
+                Diagnostic::error(
+                    codes::RESERVED_TAG,
+                    format!("tag key `{key}` starts with `dpc:`"),
+                )
+                .with_label("reserved for dpc")
+                .with_help(
+                    "dpc sets `dpc:pipeline` and `dpc:owner` itself (from `name` and `owner`); \
+                     choose another key",
+                ),
+                &pointer,
+                At::Key,
+            );
+        } else if key.to_ascii_lowercase().starts_with("aws:") {
             cx.push(
                 Diagnostic::error(
                     codes::RESERVED_TAG,
@@ -73,8 +91,40 @@ pub(crate) fn resolve(
                 &pointer,
                 At::Value,
             );
+        } else if value.is_empty() {
+            // Stack tags reach CloudFormation's CreateStack, whose Tag values have at
+            // least one character: the deploy would fail, not the synth.
+            cx.push(
+                Diagnostic::error(
+                    codes::RESERVED_TAG,
+                    format!("the value of tag `{key}` is empty"),
+                )
+                .with_label("CloudFormation's stack tags need a value of 1 to 256 characters"),
+                &pointer,
+                At::Value,
+            );
         }
         tags.insert(key.clone(), value.clone());
+    }
+    // The stack's tags are every resource's tags too; dpc adds its own.
+    let own = 1 + usize::from(file.owner.is_some());
+    if tags.len() + own > MAX_TAGS {
+        cx.push(
+            Diagnostic::error(
+                codes::TOO_MANY_TAGS,
+                format!(
+                    "{} tags, and dpc adds {own} of its own (`dpc:pipeline`{}): {} in all, \
+                     and CloudFormation allows {MAX_TAGS} on a stack",
+                    tags.len(),
+                    if own == 2 { ", `dpc:owner`" } else { "" },
+                    tags.len() + own
+                ),
+            )
+            .with_label(format!("at most {} tags here", MAX_TAGS - own))
+            .with_note("the stack's tags are set on every resource of the pipeline's stack"),
+            "/tags",
+            At::Key,
+        );
     }
 
     let timeout = match &file.timeout {
@@ -141,7 +191,19 @@ pub(crate) fn resolve(
         notifications: notifications?,
         source_dir: project_dir.to_path_buf(),
         file: cx.file.path.clone(),
+        places: places(cx),
     })
+}
+
+/// Where the file's top-level keys are.
+fn places(cx: &FileCheck<'_>) -> SourcePlaces {
+    let mut places = SourcePlaces::default();
+    if let crate::tree::NodeValue::Map(entries) = &cx.file.root.value {
+        for entry in entries {
+            places.insert(entry.key.clone(), cx.file.location(entry.key_span));
+        }
+    }
+    places
 }
 
 // ---------------------------------------------------------------- trigger

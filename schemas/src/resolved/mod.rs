@@ -10,7 +10,7 @@ mod step;
 
 pub use pipeline::{
     Access, BootstrapAction, Cluster, EmrConfiguration, HiveMetastore, InstanceGroup, Market,
-    NotificationType, Notifications, Pipeline, Schedule, Target, Trigger, WeekDay,
+    NotificationType, Notifications, Pipeline, Schedule, SourcePlaces, Target, Trigger, WeekDay,
 };
 pub use platform::{Account, Central, EmrDefaults, Network, Platform};
 pub use step::{Script, ShellStep, SparkStep, Step, StepConfig};

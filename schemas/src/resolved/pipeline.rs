@@ -2,8 +2,10 @@
 
 use super::platform::Account;
 use super::step::Step;
+use dpc_core::Location;
 use dpc_model::{Duration, ExecutionsTrigger, PipelineId, Status};
 use indexmap::IndexMap;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// One pipeline, checked and resolved: its account, merged cluster, steps with explicit
@@ -38,6 +40,42 @@ pub struct Pipeline {
     pub source_dir: PathBuf,
     /// The `pipeline.yaml` file.
     pub file: PathBuf,
+    /// Where its keys are in that file, to place problems found after loading.
+    pub places: SourcePlaces,
+}
+
+/// Where the top-level keys of a `pipeline.yaml` are (`steps`, `tags`, ...), so that a
+/// problem found after loading (a state machine definition over Step Functions' limit,
+/// a template over CloudFormation's) is reported at a line of the file the user wrote,
+/// as `dpc validate` and `dpc synth` both do. Empty for a pipeline defined in code.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SourcePlaces {
+    keys: BTreeMap<String, Location>,
+}
+
+impl SourcePlaces {
+    /// Records where top-level key `key` is.
+    pub fn insert(&mut self, key: impl Into<String>, at: Location) {
+        self.keys.insert(key.into(), at);
+    }
+
+    /// Where top-level key `key` is, when the file has it.
+    pub fn key(&self, key: &str) -> Option<&Location> {
+        self.keys.get(key)
+    }
+
+    /// Where the first of `keys` the file has is.
+    pub fn first_of(&self, keys: &[&str]) -> Option<&Location> {
+        keys.iter().find_map(|k| self.key(k))
+    }
+}
+
+// The render cache keys a pipeline by its Debug text: moving a line (a comment added
+// above it) must not make its stack look changed, so the places are left out.
+impl std::fmt::Debug for SourcePlaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SourcePlaces { .. }")
+    }
 }
 
 impl Pipeline {
