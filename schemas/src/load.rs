@@ -229,6 +229,41 @@ struct Anchored {
     height: usize,
 }
 
+/// The tab the parser stopped for: the first tab at or after `stop` (the parser may stop
+/// at the scalar before it), or one in the indentation of `stop`'s line. `None` when the
+/// parser's message is not about a tab.
+fn tab_at(text: &str, stop: Span, info: &str) -> Option<Span> {
+    if !info.contains("tab") {
+        return None;
+    }
+    let mut lines = text.split('\n').enumerate().skip(stop.line.checked_sub(1)?);
+    let (_, first) = lines.next()?;
+    let on_stop_line = first
+        .chars()
+        .enumerate()
+        .skip(stop.column.saturating_sub(1))
+        .find(|(_, c)| *c == '\t')
+        .or_else(|| {
+            first
+                .chars()
+                .take_while(|c| c.is_whitespace())
+                .enumerate()
+                .find(|(_, c)| *c == '\t')
+        })
+        .map(|(i, _)| (stop.line, i + 1));
+    let (line, column) = on_stop_line.or_else(|| {
+        // Only a few lines on: the tab that stopped the parser is near where it stopped.
+        lines
+            .take(8)
+            .find_map(|(n, l)| l.chars().position(|c| c == '\t').map(|i| (n + 1, i + 1)))
+    })?;
+    Some(Span {
+        line,
+        column,
+        length: 1,
+    })
+}
+
 /// Parses `text` (named `display` in diagnostics) into a tree.
 pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
     let lines: Vec<usize> = text.split('\n').map(|l| l.chars().count()).collect();
@@ -277,6 +312,17 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                 // The parser has its own nesting limit; say it in our words.
                 if e.info().contains("recursion limit") {
                     diagnostics.push(too_deep(limits, location(span)));
+                } else if let Some(tab) = tab_at(text, span, e.info()) {
+                    // The parser stops after the tab; the mistake is the tab itself.
+                    diagnostics.push(
+                        Diagnostic::error(
+                            codes::YAML_SYNTAX,
+                            format!("invalid YAML: {}", e.info()),
+                        )
+                        .at(location(tab))
+                        .with_label("a tab")
+                        .with_help("YAML indents with spaces only: replace the tab with spaces"),
+                    );
                 } else {
                     diagnostics.push(
                         Diagnostic::error(

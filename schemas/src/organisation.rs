@@ -42,8 +42,12 @@ pub(crate) struct Checked<T> {
     /// Whether `typed` was read from a repaired copy of a document with problems: its
     /// checks still run, to report every mistake at once, but it never resolves.
     pub partial: bool,
-    /// Pointers whose checks are skipped because the schema already reported them.
+    /// Pointers whose checks are skipped because the schema already reported them, or
+    /// because they were taken out to read `typed` from a repaired copy.
     pub poisoned: Vec<String>,
+    /// Only the places the schema reported: for checks that read the JSON, which
+    /// still has everything a repair took out.
+    pub reported: Vec<String>,
 }
 
 /// Reads, parses and schema-checks one file, pushing every problem to `diagnostics`.
@@ -59,6 +63,7 @@ pub(crate) fn read_checked<T: DeserializeOwned>(
         typed: None,
         partial: false,
         poisoned: Vec::new(),
+        reported: Vec::new(),
     };
     let text = match read_text(path, display, Limits::default()) {
         Ok(text) => text,
@@ -84,6 +89,7 @@ pub(crate) fn check_text<T: DeserializeOwned>(
         typed: None,
         partial: false,
         poisoned: Vec::new(),
+        reported: Vec::new(),
     };
     let limits = Limits::default();
     let parsed = parse(text, display, limits);
@@ -123,6 +129,7 @@ pub(crate) fn check_text<T: DeserializeOwned>(
             .iter()
             .any(|d| d.location.as_ref().is_some_and(|l| l.file == display) && d.is_error());
     diagnostics.extend(validated.diagnostics);
+    let reported = validated.poisoned.clone();
     let mut poisoned = validated.poisoned;
     let typed = if clean {
         // Deserialized from a borrow: the value itself is kept for the identity lookups.
@@ -152,6 +159,7 @@ pub(crate) fn check_text<T: DeserializeOwned>(
         typed,
         partial: !clean,
         poisoned,
+        reported,
     }
 }
 
@@ -511,6 +519,9 @@ fn organisation_checks(
     // References: unknown upstreams, self-dependencies, and the graph for cycles.
     let idents: Vec<&(String, String)> = owners.keys().copied().collect();
     let index = |ident: &(String, String)| idents.iter().position(|i| *i == ident);
+    // A pipeline.yaml too broken to name its pipeline (invalid YAML) may be the upstream
+    // another names: its own error is the one mistake, not an "unknown upstream" too.
+    let unnamed = loaded.iter().any(|p| p.ident.is_none());
     let mut edges = Vec::new();
     let mut edge_at: BTreeMap<(usize, usize), (usize, String)> = BTreeMap::new();
     for (i, p) in loaded.iter().enumerate() {
@@ -542,6 +553,7 @@ fn organisation_checks(
                             .or_insert((i, reference.pointer.clone()));
                     }
                 }
+                None if unnamed => {}
                 None => {
                     let mut d = if whole {
                         Diagnostic::error(

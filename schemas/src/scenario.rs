@@ -51,81 +51,126 @@ pub fn load_scenario(
     let validator = validator(SchemaKind::Scenario, &StepRegistry::empty())?;
     let mut diagnostics = Vec::new();
     let checked = read_checked::<ScenarioFile>(path, &shown, &validator, &mut diagnostics);
-    let (Some(source), Some(file)) = (&checked.source, &checked.typed) else {
+    let Some(source) = &checked.source else {
         return Err(diagnostics);
     };
-    let mut cx = FileCheck::new(source, &checked.poisoned);
-    let platform = &organisation.platform;
-    let whole = organisation.scope == LoadScope::Organisation;
+    // Every event is checked, also in a file with mistakes elsewhere (the schema's are
+    // already reported, and their places poisoned): all mistakes at once. The checks
+    // read the JSON, which every file that parsed has, not the typed form, which a
+    // file with a mistake in any event lacks.
+    let mut cx = FileCheck::new(source, &checked.reported);
+    let written = checked
+        .value
+        .as_ref()
+        .and_then(|v| v.get("events"))
+        .and_then(serde_json::Value::as_array);
+    let mut checked_events: Vec<Option<(i64, PipelineId)>> = Vec::new();
+    for (i, event) in written.into_iter().flatten().enumerate() {
+        let text = |key: &str| event.get(key).and_then(serde_json::Value::as_str);
+        checked_events.push(check_event(
+            &format!("/events/{i}"),
+            text("at"),
+            text("account"),
+            text("pipeline"),
+            organisation,
+            &mut cx,
+        ));
+    }
     let mut events = Vec::new();
-    for (i, event) in file.events.iter().enumerate() {
-        let pointer = format!("/events/{i}");
-        let at = match chrono::DateTime::parse_from_rfc3339(&event.at) {
-            Ok(t) => Some(t.timestamp()),
-            Err(e) => {
-                cx.push(
-                    Diagnostic::error(
-                        codes::SCENARIO_BAD_TIME,
-                        format!("`{}` is not an RFC 3339 time: {e}", event.at),
-                    )
-                    .with_label("expected a time such as `2026-11-26T03:00:00Z`")
-                    .with_help("write the date, `T`, the time and an offset (`Z` for UTC)"),
-                    &format!("{pointer}/at"),
-                    Target::Value,
-                );
-                None
+    if let Some(file) = &checked.typed {
+        for (event, checked) in file.events.iter().zip(&checked_events) {
+            if let Some((at_unix, id)) = checked {
+                events.push(ScenarioEvent {
+                    at: event.at.clone(),
+                    at_unix: *at_unix,
+                    pipeline: id.clone(),
+                    status: crate::check::pipeline::status_of(event.status),
+                    execution: event.execution.clone(),
+                    redrive_count: event.redrive_count.unwrap_or(0),
+                });
             }
-        };
-        let Some(account) = platform.account(&event.account) else {
-            cx.push(
-                unknown_account(&event.account, platform),
-                &format!("{pointer}/account"),
-                Target::Value,
-            );
-            continue;
-        };
-        let id = PipelineId::new(account.id.clone(), event.pipeline.clone());
-        if organisation.pipeline(&id.account, &id.name).is_none() {
-            let message = format!(
-                "pipeline `{}@{}` is not in the organisation",
-                event.pipeline, account.alias
-            );
-            let d = if whole {
-                Diagnostic::error(codes::SCENARIO_UNKNOWN_PIPELINE, message)
-            } else {
-                Diagnostic::warning(codes::SCENARIO_UNKNOWN_PIPELINE, message)
-                    .with_note("only one project was loaded")
-            };
-            let names: Vec<&str> = organisation
-                .pipelines_in(&account.id)
-                .map(|p| p.name.as_str())
-                .collect();
-            let d = match crate::suggest::closest(&event.pipeline, names.iter().copied()) {
-                Some(close) => d.with_help(format!("did you mean `{close}`?")),
-                None => d,
-            };
-            cx.push(
-                d.with_label("no pipeline with this name in that account"),
-                &format!("{pointer}/pipeline"),
-                Target::Value,
-            );
-        }
-        if let Some(at_unix) = at {
-            events.push(ScenarioEvent {
-                at: event.at.clone(),
-                at_unix,
-                pipeline: id,
-                status: crate::check::pipeline::status_of(event.status),
-                execution: event.execution.clone(),
-                redrive_count: event.redrive_count.unwrap_or(0),
-            });
         }
     }
-    let failed = cx.has_errors() || checked.partial;
+    let failed = cx.has_errors() || checked.partial || checked.typed.is_none();
     diagnostics.extend(cx.diagnostics);
+    // In the order of the file, as a reader goes through it (the schema's findings and
+    // the checks' come in two passes); stable, so one place keeps its order.
+    diagnostics.sort_by_key(|d| d.location.as_ref().map(|l| (l.line, l.column)));
     if failed {
         Err(diagnostics)
     } else {
         Ok((Scenario { events }, diagnostics))
     }
+}
+
+/// Checks one event's time, account and pipeline (each when written as text; a missing
+/// or mistyped one is the schema's to report): its time in seconds and its pipeline when
+/// all three are right.
+fn check_event(
+    pointer: &str,
+    at: Option<&str>,
+    account: Option<&str>,
+    pipeline: Option<&str>,
+    organisation: &Organisation,
+    cx: &mut FileCheck<'_>,
+) -> Option<(i64, PipelineId)> {
+    let platform = &organisation.platform;
+    let whole = organisation.scope == LoadScope::Organisation;
+    let at = at.and_then(|at| match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(t) => Some(t.timestamp()),
+        Err(e) => {
+            cx.push(
+                Diagnostic::error(
+                    codes::SCENARIO_BAD_TIME,
+                    format!("`{at}` is not an RFC 3339 time: {e}"),
+                )
+                .with_label("expected a time such as `2026-11-26T03:00:00Z`")
+                .with_help("write the date, `T`, the time and an offset (`Z` for UTC)"),
+                &format!("{pointer}/at"),
+                Target::Value,
+            );
+            None
+        }
+    });
+    let account = account?;
+    let Some(account) = platform.account(account) else {
+        cx.push(
+            unknown_account(account, platform),
+            &format!("{pointer}/account"),
+            Target::Value,
+        );
+        return None;
+    };
+    let pipeline = pipeline?;
+    let id = PipelineId::new(account.id.clone(), pipeline.to_owned());
+    if organisation.pipeline(&id.account, &id.name).is_none() {
+        let message = format!(
+            "pipeline `{pipeline}@{}` is not in the organisation",
+            account.alias
+        );
+        let d = if whole {
+            Diagnostic::error(codes::SCENARIO_UNKNOWN_PIPELINE, message)
+        } else {
+            Diagnostic::warning(codes::SCENARIO_UNKNOWN_PIPELINE, message)
+                .with_note("only one project was loaded")
+        };
+        let names: Vec<&str> = organisation
+            .pipelines_in(&account.id)
+            .map(|p| p.name.as_str())
+            .collect();
+        let d = match crate::suggest::closest(pipeline, names.iter().copied()) {
+            Some(close) => d.with_help(format!("did you mean `{close}`?")),
+            None => d,
+        };
+        cx.push(
+            d.with_label("no pipeline with this name in that account"),
+            &format!("{pointer}/pipeline"),
+            Target::Value,
+        );
+        // Outside the project loaded, the event is kept: only a warning.
+        if whole {
+            return None;
+        }
+    }
+    Some((at?, id))
 }

@@ -149,16 +149,48 @@ impl SchemaValidator {
         let mut diagnostics = Vec::new();
         let mut removed = Vec::new();
         let mut poisoned = Vec::new();
-        for error in self.validator.iter_errors(&value) {
+        // One mistake, one message: a misspelt key (`acount`) is reported as unknown, and
+        // the key it stands for (`account`) is not then reported missing, here or by the
+        // checks after the schema (its place is poisoned); a value of the wrong type is
+        // not also reported as not one of the allowed values.
+        let errors: Vec<_> = self.validator.iter_errors(&value).collect();
+        let mut meant: Vec<String> = Vec::new();
+        let mut mistyped: Vec<String> = Vec::new();
+        for error in &errors {
+            let pointer = error.instance_path().as_str().to_string();
+            match error.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected } => {
+                    let known = self.known_keys(error);
+                    for key in unexpected {
+                        if let Some(close) = suggest::closest(key, known.iter().map(String::as_str))
+                        {
+                            meant.push(join(&pointer, close));
+                        }
+                    }
+                }
+                ValidationErrorKind::Type { .. } => mistyped.push(pointer),
+                _ => {}
+            }
+        }
+        for error in &errors {
             let pointer = error.instance_path().as_str().to_string();
             match error.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected } => {
                     removed.extend(unexpected.iter().map(|k| join(&pointer, k)));
                 }
+                ValidationErrorKind::Required { property }
+                    if property
+                        .as_str()
+                        .is_some_and(|k| meant.contains(&join(&pointer, k))) =>
+                {
+                    continue;
+                }
+                ValidationErrorKind::Enum { .. } if mistyped.contains(&pointer) => continue,
                 _ => poisoned.push(pointer),
             }
-            diagnostics.extend(self.describe(file, &error));
+            diagnostics.extend(self.describe(file, error));
         }
+        poisoned.extend(meant);
         diagnostics.dedup();
         let mut repaired = value.clone();
         for pointer in &removed {
@@ -170,6 +202,15 @@ impl SchemaValidator {
             repaired: Some(repaired),
             poisoned,
         }
+    }
+
+    /// The keys the schema knows where `error` (an additional-properties error) is.
+    fn known_keys(&self, error: &jsonschema::ValidationError<'_>) -> Vec<String> {
+        schema_parent(&self.schema, error.schema_path().as_str())
+            .and_then(|p| p.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     fn describe(
@@ -184,11 +225,7 @@ impl SchemaValidator {
         let parent = schema_parent(&self.schema, &schema_path);
         match error.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let known: Vec<String> = parent
-                    .and_then(|p| p.get("properties"))
-                    .and_then(Value::as_object)
-                    .map(|p| p.keys().cloned().collect())
-                    .unwrap_or_default();
+                let known = self.known_keys(error);
                 unexpected
                     .iter()
                     .map(|key| {
@@ -239,14 +276,23 @@ impl SchemaValidator {
             ValidationErrorKind::Type { kind } => {
                 let expected = type_names(kind);
                 let found = value_kind(instance);
-                vec![
-                    Diagnostic::error(
-                        codes::WRONG_TYPE,
-                        format!("expected {expected}, found {found}{}", in_place(&here)),
-                    )
-                    .at(file.locate(&pointer, Target::Value))
-                    .with_label(format!("expected {expected}")),
-                ]
+                let mut d = Diagnostic::error(
+                    codes::WRONG_TYPE,
+                    format!("expected {expected}, found {found}{}", in_place(&here)),
+                )
+                .at(file.locate(&pointer, Target::Value))
+                .with_label(format!("expected {expected}"));
+                // `status: [SUCCEEDED]` where one value goes: say how to write it.
+                if let Some([one]) = instance.as_array().map(Vec::as_slice)
+                    && !one.is_array()
+                    && !one.is_object()
+                {
+                    d = d.with_help(format!(
+                        "one value goes here: write `{}` without the brackets",
+                        scalar_text(one)
+                    ));
+                }
+                vec![d]
             }
             ValidationErrorKind::Enum { options } => {
                 let options: Vec<String> = options
@@ -256,7 +302,11 @@ impl SchemaValidator {
                 let written = scalar_text(instance);
                 let mut d = Diagnostic::error(
                     codes::NOT_ALLOWED,
-                    format!("`{written}` is not allowed{}", in_place(&here)),
+                    format!(
+                        "unknown {} `{written}`{}",
+                        field_of(&pointer),
+                        in_place(&here)
+                    ),
                 )
                 .at(file.locate(&pointer, Target::Value))
                 .with_label(format!("expected one of {}", quoted_list(&options)));
@@ -363,6 +413,18 @@ impl SchemaValidator {
             ],
         }
     }
+}
+
+/// What the value at `pointer` is, for a message: its key (`status` for
+/// `/trigger/executions/allOf/0/status/0`), or `value` at the top.
+fn field_of(pointer: &str) -> String {
+    pointer
+        .rsplit('/')
+        .find(|s| !s.is_empty() && !s.bytes().all(|b| b.is_ascii_digit()))
+        .map_or_else(
+            || "value".to_string(),
+            |s| s.replace("~1", "/").replace("~0", "~"),
+        )
 }
 
 fn range(

@@ -43,6 +43,18 @@ impl<'a> FileCheck<'a> {
         self.push_located(diagnostic.at(at), pointer);
     }
 
+    /// Records `diagnostic`, that key `key` of the map at `pointer` is missing, at that
+    /// map; not when the key was written but its value was already reported (and taken
+    /// out), or a misspelling of it was reported as an unknown key: one mistake, one
+    /// message.
+    pub fn push_missing(&mut self, diagnostic: Diagnostic, pointer: &str, key: &str) {
+        if self.is_poisoned(&at(pointer, key)) {
+            self.suppressed |= diagnostic.is_error();
+            return;
+        }
+        self.push(diagnostic, pointer, Target::Value);
+    }
+
     /// Records `diagnostic` at a part of the text at `pointer`.
     pub fn push_within(
         &mut self,

@@ -271,12 +271,12 @@ fn trigger(
     }
     if short {
         let Some(hour) = t.hour else {
-            cx.push(
+            cx.push_missing(
                 Diagnostic::error(codes::MISSING_KEY, "missing key `hour` in `trigger`")
                     .with_label("a schedule needs `hour`")
                     .with_help("add `hour: 3` (0–23), or write `schedule: { hour: 3, … }`"),
                 "/trigger",
-                At::Value,
+                "hour",
             );
             return None;
         };
@@ -486,7 +486,7 @@ fn condition_node(
         }
     }
     let missing = |field: &str, cx: &mut FileCheck<'_>| {
-        cx.push(
+        cx.push_missing(
             Diagnostic::error(
                 codes::BAD_CONDITION,
                 format!("missing key `{field}` in the condition item `{name}`"),
@@ -494,7 +494,7 @@ fn condition_node(
             .with_label(format!("`{field}` is required here"))
             .with_help("an item is `{ name, account, status }`, e.g. `{ name: listings, account: core-data, status: [SUCCEEDED] }`"),
             pointer,
-            At::Value,
+            field,
         );
     };
     let Some(account) = &entry.account else {
