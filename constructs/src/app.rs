@@ -462,15 +462,17 @@ pub(crate) fn noted(mut d: Diagnostic, origins: &[PipelineOrigin]) -> Diagnostic
             "in the stack of pipeline `{}` (account `{}`), defined {}",
             o.name, o.alias, o.defined_at
         ));
-        d.location = o.places.first_of(keys_behind(&d.code)).cloned();
+        if let Some(keys) = keys_behind(&d.code) {
+            d.location = o.places.first_of(keys).cloned();
+        }
     }
     d
 }
 
-/// The keys of `pipeline.yaml` a problem found in its stack comes from, most likely
-/// first: what grows a definition or a template is the steps; anything else is the
-/// pipeline as a whole, placed at its `name`.
-fn keys_behind(code: &str) -> &'static [&'static str] {
+/// The keys of `pipeline.yaml` a limit found in its stack comes from, most likely first:
+/// what grows a definition or a template is the steps. Other problems (a policy's
+/// finding about one construct) keep their construct path, which says more.
+fn keys_behind(code: &str) -> Option<&'static [&'static str]> {
     use crate::aws::codes::DEFINITION_TOO_LARGE;
     use dpc_core::codes::{
         TEMPLATE_TOO_LARGE, TOO_MANY_DYNAMIC_REFERENCES, TOO_MANY_OUTPUTS, TOO_MANY_PARAMETERS,
@@ -485,9 +487,9 @@ fn keys_behind(code: &str) -> &'static [&'static str] {
             || c == TOO_MANY_PARAMETERS
             || c == TOO_MANY_DYNAMIC_REFERENCES =>
         {
-            STEPS
+            Some(STEPS)
         }
-        _ => &["name"],
+        _ => None,
     }
 }
 
@@ -837,10 +839,10 @@ impl Dpc {
         Ok(built)
     }
 
-    /// The text of every file `diagnostics` point into, the YAML form of the code
-    /// pipelines included, for [`dpc_core::diagnostic::render_report`].
-    pub fn sources(&self, diagnostics: &[Diagnostic]) -> Sources {
-        let mut sources = Sources::read_for(diagnostics);
+    /// The YAML form of the code pipelines, for [`dpc_core::diagnostic::render_report`]
+    /// (the locations of loaded files carry their own lines).
+    pub fn sources(&self) -> Sources {
+        let mut sources = Sources::new();
         for p in &self.pipelines {
             sources.insert(p.display(), p.to_yaml());
         }
@@ -850,6 +852,6 @@ impl Dpc {
     /// `diagnostics` as the `dpc` CLI prints them (rustc-like, source lines shown, a
     /// summary line `error: could not {action} (…)`).
     pub fn render(&self, diagnostics: &[Diagnostic], action: &str, color: bool) -> String {
-        dpc_core::diagnostic::render_report(diagnostics, &self.sources(diagnostics), color, action)
+        dpc_core::diagnostic::render_report(diagnostics, &self.sources(), color, action)
     }
 }

@@ -238,7 +238,7 @@ fn a_pipeline_in_code_gets_the_checks_and_messages_of_a_file() {
         assert!(found.contains(&code), "{code} missing from {errors:#?}");
     }
     let display = "<code>/broken/pipeline.yaml";
-    let sources = dpc.sources(&errors);
+    let sources = dpc.sources();
     let yaml = sources.get(display).expect("the YAML form is a source");
     for d in &errors {
         let at = d.location.as_ref().expect("located");

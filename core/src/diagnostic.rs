@@ -27,6 +27,91 @@ pub struct Location {
     pub column: usize,
     /// How many characters to underline, at least 1.
     pub length: usize,
+    /// The text around the place, as dpc read it: the printer shows it and never reads
+    /// the file again (it may have changed since, or be a 4 GiB file dpc refused).
+    #[serde(skip)]
+    pub source: Option<SourceLine>,
+}
+
+impl Location {
+    /// A place with no source text (the printer then shows no line).
+    pub fn new(file: impl Into<String>, line: usize, column: usize, length: usize) -> Self {
+        Location {
+            file: file.into(),
+            line,
+            column,
+            length,
+            source: None,
+        }
+    }
+
+    /// The same place with its line's text taken from `index`.
+    pub fn with_source(mut self, index: &LineIndex) -> Self {
+        self.source = index.source_line(self.line, self.column);
+        self
+    }
+}
+
+/// Part of one source line: at most [`SourceLine::MAX_CHARS`] characters around a
+/// column, so that a diagnostic never holds a whole megabyte-long line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceLine {
+    /// The characters kept.
+    pub text: String,
+    /// The 1-based column of the first character kept.
+    pub first_column: usize,
+    /// Whether characters after the last one kept were left out.
+    pub cut_after: bool,
+}
+
+impl SourceLine {
+    /// The most characters kept of one line.
+    pub const MAX_CHARS: usize = 2 * MAX_LINE;
+}
+
+/// A file's text and where its lines start, to give locations their line's text.
+#[derive(Clone, Debug, Default)]
+pub struct LineIndex {
+    text: std::sync::Arc<str>,
+    starts: std::sync::Arc<[usize]>,
+}
+
+impl LineIndex {
+    /// Indexes `text` (its lines end in `\n`; a `\r` before it is not shown).
+    pub fn new(text: &str) -> Self {
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex {
+            text: text.into(),
+            starts: starts.into(),
+        }
+    }
+
+    /// Line `line` (1-based), without its line ending.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        Some(self.text[start..end].trim_end_matches('\r'))
+    }
+
+    /// Up to [`SourceLine::MAX_CHARS`] characters of line `line` around `column`.
+    pub fn source_line(&self, line: usize, column: usize) -> Option<SourceLine> {
+        let text = self.line(line)?;
+        let skip = column
+            .saturating_sub(1)
+            .saturating_sub(SourceLine::MAX_CHARS / 2);
+        let mut chars = text.chars().skip(skip);
+        let kept: String = chars.by_ref().take(SourceLine::MAX_CHARS).collect();
+        Some(SourceLine {
+            text: kept,
+            first_column: skip + 1,
+            cut_after: chars.next().is_some(),
+        })
+    }
 }
 
 /// One problem found by dpc.
@@ -160,27 +245,6 @@ impl Sources {
     pub fn get(&self, file: &str) -> Option<&str> {
         self.files.get(file).map(String::as_str)
     }
-
-    /// Reads every file the diagnostics name from disk (their names are paths as the user
-    /// gave them, relative to the working directory). A file that cannot be read is left
-    /// out; its diagnostics are then shown without the source line. Bytes that are not
-    /// UTF-8 are shown as `�`.
-    pub fn read_for(diagnostics: &[Diagnostic]) -> Self {
-        let mut sources = Sources::new();
-        for file in diagnostics
-            .iter()
-            .filter_map(|d| d.location.as_ref())
-            .map(|l| &l.file)
-        {
-            if sources.files.contains_key(file) {
-                continue;
-            }
-            if let Ok(bytes) = std::fs::read(file) {
-                sources.insert(file.clone(), String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
-        sources
-    }
 }
 
 struct Style {
@@ -275,10 +339,12 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
     out.push('\n');
 
     let line_text = d.location.as_ref().and_then(|l| {
-        sources
-            .get(&l.file)
-            .and_then(|text| text.split('\n').nth(l.line.saturating_sub(1)))
-            .map(|line| line.trim_end_matches('\r').replace('\t', " "))
+        let source = l.source.clone().or_else(|| {
+            sources
+                .get(&l.file)
+                .and_then(|text| LineIndex::new(text).source_line(l.line, l.column))
+        })?;
+        Some(excerpt(&source, l.column, l.length))
     });
     let width = d.location.as_ref().map_or(1, |l| l.line.to_string().len());
     let pad = " ".repeat(width);
@@ -293,21 +359,18 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
                 l.line,
                 l.column
             ));
-            if let Some(text) = &line_text {
-                let (text, column) = window(text, l.column);
-                let chars = text.chars().count();
-                let start = column.saturating_sub(1).min(chars);
-                let length = l.length.max(1).min(chars.saturating_sub(start).max(1));
+            if let Some(shown) = &line_text {
                 out.push_str(&format!("{pad} {}\n", gutter("|")));
                 out.push_str(&format!(
-                    "{} {} {text}\n",
+                    "{} {} {}\n",
                     gutter(&l.line.to_string()),
-                    gutter("|")
+                    gutter("|"),
+                    shown.text
                 ));
                 let mut marker = format!(
                     "{}{}",
-                    " ".repeat(start),
-                    style.paint(colour, &"^".repeat(length))
+                    " ".repeat(shown.caret_start),
+                    style.paint(colour, &"^".repeat(shown.caret_width))
                 );
                 if let Some(label) = &d.label {
                     marker.push(' ');
@@ -347,30 +410,65 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
 /// The longest source line shown whole; longer ones are cut around the column.
 const MAX_LINE: usize = 120;
 
-/// A long line cut to a window around `column` (1-based), with `...` where text was
-/// left out; returns the text and the column within it.
-fn window(line: &str, column: usize) -> (String, usize) {
-    let chars: Vec<char> = line.chars().collect();
-    if chars.len() <= MAX_LINE {
-        return (line.to_string(), column);
-    }
-    let half = MAX_LINE / 2;
-    let start = column
-        .saturating_sub(1)
-        .saturating_sub(half)
-        .min(chars.len().saturating_sub(MAX_LINE));
-    let end = (start + MAX_LINE).min(chars.len());
+/// A source line as shown: what to print, and where the caret starts and how wide it
+/// is, in terminal columns.
+struct Excerpt {
+    text: String,
+    caret_start: usize,
+    caret_width: usize,
+}
+
+/// What of `source` is shown for a mistake at `column` (1-based, in characters) that is
+/// `length` characters long: at most [`MAX_LINE`] characters around it, `...` where
+/// text was left out; a tab as one space and control characters (C0, C1, bidi
+/// overrides, which would reorder or hide what the terminal shows) as `�`, one
+/// character each so columns still count. The caret is measured in display width, so
+/// it lines up under wide and combining characters.
+fn excerpt(source: &SourceLine, column: usize, length: usize) -> Excerpt {
+    use unicode_width::UnicodeWidthChar;
+    let chars: Vec<char> = source.text.chars().map(shown_char).collect();
+    let at = column.saturating_sub(source.first_column).min(chars.len());
+    let (start, end) = if chars.len() <= MAX_LINE {
+        (0, chars.len())
+    } else {
+        let start = at.saturating_sub(MAX_LINE / 2).min(chars.len() - MAX_LINE);
+        (start, start + MAX_LINE)
+    };
+    let width = |cs: &[char]| -> usize { cs.iter().map(|c| c.width().unwrap_or(0)).sum() };
     let mut text = String::new();
-    let mut shift = start;
-    if start > 0 {
+    if start > 0 || source.first_column > 1 {
         text.push_str("...");
-        shift = start.saturating_sub(3);
     }
+    let caret_start = text.chars().count() + width(&chars[start..at.max(start)]);
     text.extend(&chars[start..end]);
-    if end < chars.len() {
+    if end < chars.len() || source.cut_after {
         text.push_str("...");
     }
-    (text, column - shift)
+    let until = (at + length.max(1)).min(end).max(at);
+    let caret_width = width(&chars[at.min(end)..until]).max(1);
+    Excerpt {
+        text,
+        caret_start,
+        caret_width,
+    }
+}
+
+/// A character as the printer shows it (see [`excerpt`]).
+fn shown_char(c: char) -> char {
+    match c {
+        '\t' => ' ',
+        c if c.is_control() || is_bidi_control(c) => '\u{FFFD}',
+        c => c,
+    }
+}
+
+/// The characters that change the direction text is shown in (Unicode's bidi
+/// embedding, override and isolate controls, and the directional marks).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 #[cfg(test)]
@@ -381,12 +479,7 @@ mod render_tests {
         let mut sources = Sources::new();
         sources.insert("p/pipeline.yaml", "name: x\ntrigers:\n  hour: 3\n");
         let d = Diagnostic::error("DM0103", "unknown key `trigers`")
-            .at(Location {
-                file: "p/pipeline.yaml".into(),
-                line: 2,
-                column: 1,
-                length: 7,
-            })
+            .at(Location::new("p/pipeline.yaml", 2, 1, 7))
             .with_label("did you mean `trigger`?")
             .with_help("did you mean `trigger`?");
         let w = Diagnostic::warning("DM0230", "upstream pipeline `a@b` is not in this project");
@@ -405,13 +498,51 @@ mod render_tests {
         );
     }
 
+    fn caret_line(text: &str, line: usize, column: usize, length: usize) -> (String, String) {
+        let d = Diagnostic::error("DM0106", "x")
+            .at(Location::new("f.yaml", line, column, length).with_source(&LineIndex::new(text)));
+        let out = render_text(&[d], &Sources::new(), false);
+        let lines: Vec<&str> = out.lines().collect();
+        (lines[3].to_string(), lines[4].to_string())
+    }
+
     #[test]
     fn long_lines_are_cut_around_the_column() {
         let line = format!("{}X{}", "a".repeat(500), "b".repeat(500));
-        let (text, column) = window(&line, 501);
-        assert!(text.starts_with("...") && text.ends_with("..."));
-        assert_eq!(text.chars().nth(column - 1), Some('X'));
-        assert_eq!(window("short", 3), ("short".to_string(), 3));
+        let (shown, caret) = caret_line(&line, 1, 501, 1);
+        assert!(
+            shown.contains("...aaa") && shown.ends_with("bbb..."),
+            "{shown}"
+        );
+        let at = caret.find('^').expect("a caret");
+        assert_eq!(shown.chars().nth(at), Some('X'), "{shown}\n{caret}");
+        // What a diagnostic keeps of a line is bounded, whatever the line's length.
+        let kept = LineIndex::new(&"z".repeat(1 << 20))
+            .source_line(1, 1 << 19)
+            .unwrap();
+        assert_eq!(kept.text.chars().count(), SourceLine::MAX_CHARS);
+    }
+
+    #[test]
+    fn carets_line_up_under_wide_and_combining_characters() {
+        // `名前` is two characters four columns wide; `é` written as e + U+0301 is
+        // two characters one column wide.
+        let (shown, caret) = caret_line("name: 名前x\nb", 1, 9, 1);
+        assert_eq!(shown, "1 | name: 名前x");
+        assert_eq!(caret, format!("  | {}^", " ".repeat(10)));
+        let (shown, caret) = caret_line("d: cafe\u{301} ok", 1, 10, 2);
+        assert_eq!(shown, "1 | d: cafe\u{301} ok");
+        assert_eq!(caret, format!("  | {}^^", " ".repeat(8)));
+        // A wide character underlined is two carets wide.
+        let (_, caret) = caret_line("k: 名", 1, 4, 1);
+        assert_eq!(caret, "  |    ^^");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_not_printed_raw() {
+        let (shown, caret) = caret_line("name: a\u{202E}b\u{7}c\tx", 1, 12, 1);
+        assert_eq!(shown, "1 | name: a\u{FFFD}b\u{FFFD}c x");
+        assert_eq!(caret, format!("  | {}^", " ".repeat(11)));
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub const UNSUPPORTED_YAML: &str = "DM0115";
 pub const NO_PLATFORM: &str = "DM0116";
 /// Any other schema violation.
 pub const SCHEMA: &str = "DM0117";
+/// A control character (C0 other than tab and line ends, DEL, C1) or a bidirectional
+/// control (which can make text read differently from what it is) in a file.
+pub const CONTROL_CHARACTER: &str = "DM0118";
 
 /// `dependsOn` names a step the pipeline does not have.
 pub const UNKNOWN_DEPENDENCY: &str = "DM0201";

@@ -72,8 +72,8 @@ pub fn load_organisation_with(
 /// Renders diagnostics for people, like rustc: each with its file, line and column, the
 /// source line with a caret, notes and help; then a summary line such as `error: could
 /// not load the organisation (3 errors, 1 warning)`. `color` adds ANSI colour: the caller
-/// decides (a terminal, and `NO_COLOR` unset). `sources` holds the files' text; build it
-/// with [`Sources::read_for`].
+/// decides (a terminal, and `NO_COLOR` unset). The loader's locations carry their source
+/// lines, so `sources` may be empty; it adds text for locations without one.
 pub fn render_text(diagnostics: &[Diagnostic], sources: &Sources, color: bool) -> String {
     dpc_core::diagnostic::render_report(diagnostics, sources, color, "load the organisation")
 }

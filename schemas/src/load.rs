@@ -9,6 +9,7 @@
 
 use crate::codes;
 use crate::tree::{Entry, Node, NodeValue, Span};
+use dpc_core::diagnostic::LineIndex;
 use dpc_core::{Diagnostic, Location};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span as YamlSpan};
 use std::collections::BTreeMap;
@@ -42,12 +43,7 @@ pub(crate) struct Text {
 
 /// Reads a file as UTF-8 text within the size limit.
 pub(crate) fn read_text(path: &Path, display: &str, limits: Limits) -> Result<Text, Diagnostic> {
-    let at_start = Location {
-        file: display.to_string(),
-        line: 1,
-        column: 1,
-        length: 1,
-    };
+    let at_start = Location::new(display, 1, 1, 1);
     let size = std::fs::metadata(path)
         .map_err(|e| {
             Diagnostic::error(codes::READ_FAILED, format!("cannot read `{display}`: {e}"))
@@ -76,12 +72,8 @@ pub(crate) fn read_text(path: &Path, display: &str, limits: Limits) -> Result<Te
         let line = prefix.matches('\n').count() + 1;
         let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         Diagnostic::error(codes::NOT_UTF8, format!("`{display}` is not UTF-8 text"))
-            .at(Location {
-                file: display.to_string(),
-                line,
-                column,
-                length: 1,
-            })
+            .at(Location::new(display, line, column, 1)
+                .with_source(&LineIndex::new(&String::from_utf8_lossy(e.as_bytes()))))
             .with_label("this byte is not UTF-8")
             .with_help("save the file as UTF-8")
     })?;
@@ -94,6 +86,8 @@ pub(crate) fn read_text(path: &Path, display: &str, limits: Limits) -> Result<Te
 pub(crate) struct Parsed {
     pub root: Option<Node>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The text's lines, for the locations of the checks after parsing.
+    pub lines: LineIndex,
 }
 
 /// A map or list being read: its span, anchor, size and height so far, and contents.
@@ -264,6 +258,72 @@ fn tab_at(text: &str, stop: Span, info: &str) -> Option<Span> {
     })
 }
 
+/// Whether `c` has no place in a dpc file: a C0 control other than tab and line ends,
+/// DEL, a C1 control, or a bidirectional control.
+fn is_forbidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || dpc_core::diagnostic::is_bidi_control(c)
+}
+
+/// The most control characters reported for one file; past it, one more line says so.
+const MAX_CONTROL_REPORTS: usize = 20;
+
+/// Every forbidden character written raw in `text`, each at its own line and column.
+fn raw_controls(text: &str, display: &str, index: &LineIndex) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut more = 0usize;
+    for (n, line) in text.split('\n').enumerate() {
+        for (i, c) in line.chars().enumerate().filter(|(_, c)| is_forbidden(*c)) {
+            if out.len() == MAX_CONTROL_REPORTS {
+                more += 1;
+                continue;
+            }
+            let at = Location::new(display, n + 1, i + 1, 1).with_source(index);
+            out.push(control_character(c, at, false));
+        }
+    }
+    if more > 0
+        && let Some(last) = out.last_mut()
+    {
+        last.notes
+            .push(format!("{more} more in this file are not shown"));
+    }
+    out
+}
+
+fn control_character(c: char, at: Location, escaped: bool) -> Diagnostic {
+    let code = format!("U+{:04X}", u32::from(c));
+    let (what, why) = if dpc_core::diagnostic::is_bidi_control(c) {
+        (
+            "a bidirectional control character",
+            "it changes the order text is shown in, so the file reads differently from what it is",
+        )
+    } else {
+        (
+            "a control character",
+            "names, tags, descriptions, addresses and commands are text without control characters",
+        )
+    };
+    Diagnostic::error(
+        codes::CONTROL_CHARACTER,
+        format!(
+            "{what} ({code}){} is not allowed",
+            if escaped {
+                ", written as an escape,"
+            } else {
+                ""
+            }
+        ),
+    )
+    .at(at)
+    .with_label(if escaped {
+        "in this value"
+    } else {
+        "here (shown as `�`)"
+    })
+    .with_note(why)
+    .with_help("remove it (an editor that shows invisible characters helps)")
+}
+
 /// Parses `text` (named `display` in diagnostics) into a tree.
 pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
     let lines: Vec<usize> = text.split('\n').map(|l| l.chars().count()).collect();
@@ -284,14 +344,22 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
             length: length.clamp(1, rest),
         }
     };
-    let location = |span: Span| Location {
-        file: display.to_string(),
-        line: span.line,
-        column: span.column,
-        length: span.length,
+    let index = LineIndex::new(text);
+    let location = |span: Span| {
+        Location::new(display, span.line, span.column, span.length).with_source(&index)
     };
 
     let mut diagnostics = Vec::new();
+    // Like bytes that are not UTF-8, these stop the file: every one is reported, and
+    // none reaches a name, tag, description, address or command.
+    let controls = raw_controls(text, display, &index);
+    if !controls.is_empty() {
+        return Parsed {
+            root: None,
+            diagnostics: controls,
+            lines: index,
+        };
+    }
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: BTreeMap<usize, Anchored> = BTreeMap::new();
     let mut root: Option<Node> = None;
@@ -336,6 +404,7 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                 return Parsed {
                     root: None,
                     diagnostics,
+                    lines: index,
                 };
             }
         };
@@ -374,6 +443,11 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                         diagnostics.push(unsupported_tag(&tag.handle, &tag.suffix, location(span)));
                     }
                 }
+                // Written raw they stopped the file above; this is one written as an
+                // escape (`"\u202E"`), placed at its value.
+                if let Some(c) = value.chars().find(|c| is_forbidden(*c)) {
+                    diagnostics.push(control_character(c, location(span), true));
+                }
                 let node = Node {
                     span,
                     value: NodeValue::Scalar {
@@ -391,6 +465,7 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                     return Parsed {
                         root: None,
                         diagnostics,
+                        lines: index,
                     };
                 }
                 if let Some(tag) = tag {
@@ -418,6 +493,7 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                         return Parsed {
                             root: None,
                             diagnostics,
+                            lines: index,
                         };
                     }
                     if stack.len() + anchored.height > limits.max_depth {
@@ -425,6 +501,7 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                         return Parsed {
                             root: None,
                             diagnostics,
+                            lines: index,
                         };
                     }
                     nodes += anchored.size;
@@ -438,6 +515,7 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
                     return Parsed {
                         root: None,
                         diagnostics,
+                        lines: index,
                     };
                 }
             },
@@ -454,6 +532,7 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
             return Parsed {
                 root: None,
                 diagnostics,
+                lines: index,
             };
         }
         let Some((node, anchor, size, height)) = finished else {
@@ -478,7 +557,11 @@ pub(crate) fn parse(text: &str, display: &str, limits: Limits) -> Parsed {
             }
         }
     }
-    Parsed { root, diagnostics }
+    Parsed {
+        root,
+        diagnostics,
+        lines: index,
+    }
 }
 
 enum EventKind {

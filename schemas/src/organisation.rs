@@ -104,12 +104,7 @@ pub(crate) fn check_text<T: DeserializeOwned>(
     let Some(root) = parsed.root.filter(|r| !r.is_null()) else {
         diagnostics.push(
             Diagnostic::error(codes::EMPTY_FILE, format!("`{display}` is empty"))
-                .at(dpc_core::Location {
-                    file: display.to_string(),
-                    line: 1,
-                    column: 1,
-                    length: 1,
-                })
+                .at(dpc_core::Location::new(display, 1, 1, 1).with_source(&parsed.lines))
                 .with_label("expected a map of keys and values")
                 .with_help(format!(
                     "see the schema (`dpc schema {}`) for what this file holds",
@@ -122,6 +117,7 @@ pub(crate) fn check_text<T: DeserializeOwned>(
         path: path.to_path_buf(),
         display: display.to_string(),
         root,
+        lines: parsed.lines,
     };
     let validated = validator.check(&source);
     let clean = validated.diagnostics.is_empty()
@@ -654,6 +650,7 @@ pub(crate) fn check_bytes(kind: SchemaKind, bytes: &[u8]) -> Vec<Diagnostic> {
         path: PathBuf::from(&display),
         display: display.clone(),
         root,
+        lines: parsed.lines,
     };
     let validated = validator.check(&source);
     diagnostics.extend(validated.diagnostics);

@@ -203,6 +203,7 @@ mod tests {
             path: path.to_path_buf(),
             display: "x".into(),
             root,
+            lines: parsed.lines,
         };
         committed(kind).check(&source).diagnostics.len()
     }

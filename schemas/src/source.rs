@@ -3,6 +3,7 @@
 
 use crate::tree::{Node, NodeValue, Span};
 use dpc_core::Location;
+use dpc_core::diagnostic::LineIndex;
 use std::path::PathBuf;
 
 /// A parsed file.
@@ -13,6 +14,9 @@ pub(crate) struct SourceFile {
     pub display: String,
     /// The document.
     pub root: Node,
+    /// Its text's lines, which every location of it carries (the printer never reads
+    /// the file again).
+    pub lines: LineIndex,
 }
 
 /// What part of an entry a diagnostic points at.
@@ -43,12 +47,8 @@ impl SourceFile {
 
     /// A location from a span of this file.
     pub fn location(&self, span: Span) -> Location {
-        Location {
-            file: self.display.clone(),
-            line: span.line,
-            column: span.column,
-            length: span.length.max(1),
-        }
+        Location::new(&self.display, span.line, span.column, span.length.max(1))
+            .with_source(&self.lines)
     }
 
     /// The location of a part of a scalar: `offset` and `len` in bytes of its text. Only

@@ -271,3 +271,24 @@ fn a_library_adds_a_step_kind_without_touching_the_loader() {
         Some((6, 10))
     );
 }
+
+#[test]
+fn diagnostics_carry_the_lines_read_so_the_printer_reads_no_file() {
+    let dir = scratch("printer-reads-nothing");
+    write(&dir.join("platform.yaml"), PLATFORM);
+    let pipeline = dir.join("orders/pipeline.yaml");
+    write(
+        &pipeline,
+        "name: orders\naccount: core-data\ntrigers: { hour: 3 }\nsteps:\n  - { name: a, type: shell, command: x }\n",
+    );
+    let errors = load_organisation(&dir).expect_err("a typo");
+    // The file changes (or goes) between the check and the printing: what is shown is
+    // what was checked, not what is on disk now.
+    std::fs::remove_dir_all(dir.join("orders")).expect("remove the project");
+    let text = dpc_schema::render_text(&errors, &dpc_schema::Sources::new(), false);
+    assert!(text.contains("3 | trigers: { hour: 3 }"), "{text}");
+    assert!(
+        text.contains("  | ^^^^^^^ did you mean `trigger`?"),
+        "{text}"
+    );
+}

@@ -17,7 +17,8 @@ pub fn print_diagnostics(io: &mut Io<'_>, diagnostics: &[Diagnostic], json: bool
     if diagnostics.is_empty() {
         return;
     }
-    let sources = Sources::read_for(diagnostics);
+    // The locations carry the lines dpc read: the printer reads no file.
+    let sources = Sources::new();
     let _ = write!(
         io.stderr,
         "{}",

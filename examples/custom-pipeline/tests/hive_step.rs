@@ -249,7 +249,7 @@ steps:
     );
     let typo = errors.last().expect("the typo");
     assert_eq!(typo.help.as_deref(), Some("did you mean `variables`?"));
-    let sources = dpc_core::diagnostic::Sources::read_for(&errors);
+    let sources = dpc_core::diagnostic::Sources::new();
     let text = dpc_core::diagnostic::render_text(&errors, &sources, false);
     assert!(
         text.contains("error[HV003]: `1ST` is not a Hive variable name"),
