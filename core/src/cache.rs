@@ -197,11 +197,11 @@ impl RenderCache {
     pub fn open(dir: &Path) -> RenderCache {
         let ours = dir.join(crate::assembly::MARKER_FILE).is_file();
         let path = dir.join(CACHE_FILE);
-        // An index is about 1.2 KB a stack; one far larger was not written by dpc.
-        let sane = std::fs::metadata(&path).is_ok_and(|m| m.len() <= MAX_INDEX_BYTES);
-        let units = std::fs::read(&path)
-            .ok()
-            .filter(|_| ours && sane)
+        // An index is about 1.2 KB a stack; one far larger was not written by dpc, and is
+        // not read at all (nor is anything but a regular file).
+        let units = ours
+            .then(|| crate::read::read_bounded(&path, MAX_INDEX_BYTES).ok())
+            .flatten()
             .and_then(|bytes| serde_json::from_slice::<Index>(&bytes).ok())
             .filter(|index| index.format == FORMAT)
             .map(|index| index.units)
@@ -252,7 +252,8 @@ impl RenderCache {
                 let path = self
                     .dir
                     .join(format!("{}.template.json", cached.artifact_id));
-                let bytes = std::fs::read(path).ok()?;
+                let bytes =
+                    crate::read::read_bounded(&path, crate::read::MAX_ASSEMBLY_JSON_BYTES).ok()?;
                 let intact = bytes.len() as u64 == cached.template_len
                     && siphash(&bytes) == cached.template_siphash;
                 if !intact {

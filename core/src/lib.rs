@@ -82,6 +82,7 @@ pub mod element;
 pub mod expr;
 pub mod lint;
 pub mod logical_id;
+pub mod read;
 pub mod resource;
 pub mod scope;
 pub mod stack;

@@ -286,7 +286,9 @@ pub fn missing_assets(assembly: &Path, stacks: &[PlannedStack<'_>]) -> Vec<Diagn
     let mut out = Vec::new();
     for p in stacks {
         let manifest = assembly.join(format!("{}.assets.json", p.stack.id));
-        let Ok(bytes) = std::fs::read(&manifest) else {
+        let Ok(bytes) =
+            dpc_core::read::read_bounded(&manifest, dpc_core::read::MAX_ASSEMBLY_JSON_BYTES)
+        else {
             continue;
         };
         let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
@@ -673,7 +675,8 @@ fn read_outputs(
     central: Option<&StackSnapshot>,
 ) -> Option<serde_json::Map<String, Value>> {
     let central = central?;
-    let value: Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    let bytes = dpc_core::read::read_bounded(file, dpc_core::read::MAX_ASSEMBLY_JSON_BYTES).ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
     value
         .get(&central.stack_name)
         .or_else(|| value.get(&central.id))
