@@ -453,7 +453,11 @@ pub fn prepare(target: &Target, bundle: bool, io: &mut Io<'_>) -> Result<Prepare
                 }
             };
         print_diagnostics(io, &synthesized.warnings, false, &what);
-        if let Err(error) = synthesized.assembly.write(&target.output) {
+        // Locked like `dpc synth` (same wait, same message): a deploy that writes its
+        // assembly into a folder another dpc is writing waits for it.
+        let written = crate::commands::synth::lock_output(&target.output, io)
+            .and_then(|mut lock| synthesized.assembly.write_locked(&mut lock));
+        if let Err(error) = written {
             print_diagnostics(io, &[error], false, &what);
             return Err(EXIT_INPUT);
         }
