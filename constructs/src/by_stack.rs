@@ -62,7 +62,12 @@ pub(crate) fn synthesize(
         .cache_dir
         .as_deref()
         .filter(|_| options.step_renderers.is_empty())
-        .map(RenderCache::open);
+        // Recorded asset sources are read again only from the organisation's tree and
+        // the Lambda bundle: the index is a hint, and may name any path.
+        .map(|dir| {
+            let bundle: Vec<std::path::PathBuf> = options.runtime.bundle.iter().cloned().collect();
+            RenderCache::open(dir).with_sources(std::slice::from_ref(&org.root), &bundle)
+        });
     let keys = cache.as_ref().map(|_| Keys::new(&setup_org, options));
     let qualifier = &org.platform.cdk_qualifier;
     let results: Vec<Result<Unit, Problems>> = units(org)

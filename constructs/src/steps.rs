@@ -50,7 +50,8 @@
 
 use crate::pipeline::emr::{EmrStepRenderer, HadoopJarStep, StepInput, StepPermissions};
 use dpc_core::Diagnostic;
-use dpc_schema::{Step, StepConfig, StepContext, StepKind, StepProblem, StepRegistry, codes};
+use dpc_schema::local_file::check_local_file;
+use dpc_schema::{Step, StepConfig, StepContext, StepKind, StepProblem, StepRegistry};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -229,15 +230,13 @@ impl StepKind for AsKind {
     ) -> Option<StepConfig> {
         let before = problems.len();
         for script in self.0.scripts(fields) {
-            if !script.path.starts_with("s3://") && !cx.project_dir.join(&script.path).is_file() {
+            if script.path.starts_with("s3://") {
+                continue;
+            }
+            if let Err(problem) = check_local_file(cx.project_dir, &script.path) {
                 problems.push(StepProblem::new(
                     script.pointer,
-                    Diagnostic::error(
-                        codes::SCRIPT_NOT_FOUND,
-                        format!("script `{}` of step `{}` does not exist", script.path, cx.step),
-                    )
-                    .with_label("no such file in the project folder")
-                    .with_help("local paths are relative to the project folder; use `s3://…` for a script already in S3"),
+                    problem.diagnostic(&format!("script `{}` of step `{}`", script.path, cx.step)),
                 ));
             }
         }

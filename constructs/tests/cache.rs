@@ -152,8 +152,8 @@ fn a_broken_or_foreign_index_is_ignored() {
             .expect("index is JSON");
     let units = index["units"].as_object_mut().expect("units");
     let mut entries = units.values_mut();
-    entries.next().expect("central")[0]["artifactId"] = "../dpc-central".into();
-    entries.next().expect("an account")[0]["artifactId"] = "dpc-central".into();
+    entries.next().expect("central")["stacks"][0]["artifactId"] = "../dpc-central".into();
+    entries.next().expect("an account")["stacks"][0]["artifactId"] = "dpc-central".into();
     std::fs::write(dir.join(CACHE_FILE), index.to_string()).expect("rewrite");
     assert_eq!(synth_into(&org, &dir), stacks - 2);
     // A folder that is not a dpc assembly has no usable cache, whatever it holds.
@@ -296,6 +296,243 @@ mod edits {
             for e in &edits {
                 apply(&mut org, e);
                 synth_into(&org, &dir);
+            }
+        }
+    }
+}
+
+/// A hand-edited or corrupt `.dpc-cache.json` is a hint that does not check out: the
+/// synth that reads it writes exactly what a synth without cache writes (and so stages
+/// no file from outside the project), whatever was done to the index.
+mod corrupted {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    /// One thing done to the index.
+    #[derive(Clone, Debug)]
+    enum Damage {
+        /// XOR the byte at (position modulo length) with a non-zero value.
+        Flip(usize, u8),
+        /// Keep only the first (n modulo length) bytes.
+        Truncate(usize),
+        /// Swap a field's values between its i-th and j-th occurrence (hashes, lengths,
+        /// names, seals, sources, whole asset lists).
+        Swap(&'static str, usize, usize),
+        /// Point the i-th asset's source at a path outside the project.
+        Source(usize, usize),
+        /// Give the i-th asset a staged name out of the folder or not its own.
+        Staged(usize, usize),
+        /// Name the i-th stack's template outside the folder, or as another's.
+        Artifact(usize, usize),
+        /// Edit a tag or a stack name, as by hand.
+        Edit(usize, u8),
+    }
+
+    const FIELDS: [&str; 10] = [
+        "templateSiphash",
+        "templateSha256",
+        "templateLen",
+        "hash",
+        "stagedPath",
+        "objectKey",
+        "seal",
+        "source",
+        "assets",
+        "siphash",
+    ];
+
+    fn damage() -> impl Strategy<Value = Damage> {
+        prop_oneof![
+            (any::<usize>(), 1..=255u8).prop_map(|(p, x)| Damage::Flip(p, x)),
+            any::<usize>().prop_map(Damage::Truncate),
+            (0..FIELDS.len(), 0..16usize, 0..16usize)
+                .prop_map(|(f, i, j)| Damage::Swap(FIELDS[f], i, j)),
+            (0..16usize, 0..5usize).prop_map(|(i, w)| Damage::Source(i, w)),
+            (0..16usize, 0..4usize).prop_map(|(i, w)| Damage::Staged(i, w)),
+            (0..16usize, 0..3usize).prop_map(|(i, w)| Damage::Artifact(i, w)),
+            (0..16usize, any::<u8>()).prop_map(|(i, t)| Damage::Edit(i, t)),
+        ]
+    }
+
+    /// Every value of `field` in `value`, as mutable references, in document order.
+    fn occurrences<'a>(value: &'a mut Value, field: &str, out: &mut Vec<&'a mut Value>) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if key == field {
+                        out.push(v);
+                    } else {
+                        occurrences(v, field, out);
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for v in items {
+                    occurrences(v, field, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The places a corrupted index may point at: outside the project, a `../` way out,
+    /// the canary, the machine's own files.
+    fn outside_paths(project: &Path, canary: &Path) -> Vec<String> {
+        vec![
+            "/etc/passwd".to_owned(),
+            canary.display().to_string(),
+            project.join("../../canary/secret.py").display().to_string(),
+            "../../../../../../etc/hostname".to_owned(),
+            project
+                .join("listings/jobs/../../../canary/secret.py")
+                .display()
+                .to_string(),
+        ]
+    }
+
+    fn apply(index: &mut Vec<u8>, damage: &Damage, project: &Path, canary: &Path) {
+        let structural = !matches!(damage, Damage::Flip(..) | Damage::Truncate(_));
+        if structural {
+            let Ok(mut value) = serde_json::from_slice::<Value>(index) else {
+                return;
+            };
+            match damage {
+                Damage::Swap(field, i, j) => {
+                    let mut found = Vec::new();
+                    occurrences(&mut value, field, &mut found);
+                    let n = found.len();
+                    if n >= 2 && i % n != j % n {
+                        let (a, b) = (i % n, j % n);
+                        let taken = std::mem::take(&mut *found[a]);
+                        let other = std::mem::replace(&mut *found[b], taken);
+                        *found[a] = other;
+                    }
+                }
+                Damage::Source(i, which) => {
+                    let mut found = Vec::new();
+                    occurrences(&mut value, "source", &mut found);
+                    if !found.is_empty() {
+                        let n = found.len();
+                        let paths = outside_paths(project, canary);
+                        *found[i % n] = Value::from(paths[which % paths.len()].clone());
+                    }
+                }
+                Damage::Staged(i, which) => {
+                    let mut found = Vec::new();
+                    occurrences(&mut value, "stagedPath", &mut found);
+                    if !found.is_empty() {
+                        let n = found.len();
+                        let names = [
+                            "../../etc/passwd",
+                            "/etc/passwd",
+                            "asset.x/../../y",
+                            "asset.0.py",
+                        ];
+                        *found[i % n] = Value::from(names[which % names.len()]);
+                    }
+                }
+                Damage::Artifact(i, which) => {
+                    let mut found = Vec::new();
+                    occurrences(&mut value, "artifactId", &mut found);
+                    if !found.is_empty() {
+                        let n = found.len();
+                        let names = ["../dpc-central", "dpc-central", "/etc/passwd"];
+                        *found[i % n] = Value::from(names[which % names.len()]);
+                    }
+                }
+                Damage::Edit(i, t) => {
+                    let mut found = Vec::new();
+                    occurrences(&mut value, "stackName", &mut found);
+                    if !found.is_empty() {
+                        let n = found.len();
+                        *found[i % n] = Value::from(format!("edited-{t}"));
+                    }
+                }
+                Damage::Flip(..) | Damage::Truncate(_) => {}
+            }
+            *index = serde_json::to_vec(&value).expect("JSON");
+            return;
+        }
+        if index.is_empty() {
+            return;
+        }
+        match *damage {
+            Damage::Flip(position, xor) => {
+                let at = position % index.len();
+                index[at] ^= xor;
+            }
+            Damage::Truncate(n) => index.truncate(n % index.len()),
+            _ => {}
+        }
+    }
+
+    /// Every file below `dir`, relative path → bytes.
+    fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(d) = pending.pop() {
+            for entry in std::fs::read_dir(&d).expect("read_dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    let rel = path.strip_prefix(dir).expect("below").display().to_string();
+                    out.insert(rel, std::fs::read(&path).expect("read"));
+                }
+            }
+        }
+        out
+    }
+
+    fn write_tree(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+        let _ = std::fs::remove_dir_all(dir);
+        for (rel, bytes) in files {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, bytes).expect("write");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_corruption_of_the_index_gives_the_output_of_no_cache(
+            damages in proptest::collection::vec(damage(), 1..4)
+        ) {
+            let example = copy_example("case-study");
+            let canary_dir = folder("canary");
+            std::fs::create_dir_all(&canary_dir).expect("mkdir");
+            let canary = canary_dir.join("secret.py");
+            std::fs::write(&canary, "print('CANARY: never staged')\n").expect("canary");
+            let org = load_from(&example);
+            let base = folder("corrupted-base");
+            synth_into(&org, &base);
+            synth_into(&org, &base);
+            let expected = tree(&base);
+            let index = expected.get(CACHE_FILE).cloned().expect("an index");
+
+            let mut damaged = index.clone();
+            for d in &damages {
+                apply(&mut damaged, d, &example, &canary);
+            }
+            let dir = folder("corrupted");
+            let mut files = expected.clone();
+            files.insert(CACHE_FILE.to_owned(), damaged);
+            write_tree(&dir, &files);
+            // The output with this cache is the output without any, byte for byte …
+            synth_into(&org, &dir);
+            // … and once written, the folder is what an intact cache leaves.
+            let after = tree(&dir);
+            prop_assert_eq!(after.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+            for (name, bytes) in &after {
+                prop_assert!(Some(bytes) == expected.get(name), "{} differs", name);
+                prop_assert!(
+                    !String::from_utf8_lossy(bytes).contains("CANARY"),
+                    "{} holds the file from outside the project", name
+                );
             }
         }
     }

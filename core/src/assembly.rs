@@ -10,6 +10,7 @@ use crate::asset::{self, AssetPackaging, StagedContent, sha256_hex};
 use crate::cache::{self, CachedStack};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
+use crate::output::OutputLock;
 use crate::synth::{RenderedStack, to_pretty_bytes};
 use indexmap::IndexMap;
 use rayon::prelude::*;
@@ -199,26 +200,53 @@ impl Assembly {
         Ok(())
     }
 
-    /// Writes the assembly into `dir`, creating it if needed.
+    /// Writes the assembly into `dir`, creating it if needed, holding the folder's lock
+    /// ([`OutputLock`], waiting up to [`DEFAULT_WAIT`](crate::output::DEFAULT_WAIT) for
+    /// another dpc writing it).
     ///
-    /// A non-empty `dir` that is not a dpc assembly (no `.dpc-assembly` marker) is refused
-    /// and left untouched. Otherwise only files whose bytes differ are written, files of
-    /// the previous dpc write that are no longer part of the assembly are removed, and
-    /// `manifest.json` is written last, so a reader never sees a manifest naming files
-    /// that are not there yet.
+    /// A path that is not a folder, or a non-empty folder that is not a dpc assembly (no
+    /// `.dpc-assembly` marker), is refused and left untouched. Otherwise only files whose
+    /// bytes differ are written, files of the previous dpc write that are no longer part
+    /// of the assembly are removed, and `manifest.json` goes in last. The folder holds
+    /// the old assembly or the new one whatever fails (a full disk, a `kill -9`), as
+    /// [`crate::write`]'s documentation details; a failed write returns the error with
+    /// the old assembly in place.
     ///
-    /// Last, the folder's cache index ([`crate::cache`]) is replaced by one of this
-    /// assembly's reusable stacks (or removed when there is none).
+    /// The folder's cache index ([`crate::cache`]) is replaced by one of this assembly's
+    /// reusable stacks (or removed when there is none) as part of the same write.
     pub fn write(&self, dir: &Path) -> Result<WriteReport, Diagnostic> {
+        let mut lock = OutputLock::acquire(dir, crate::output::DEFAULT_WAIT, |_| {})?;
+        self.write_locked(&mut lock)
+    }
+
+    /// [`Assembly::write`] into the folder of a lock the caller took (before it opened
+    /// the folder's cache, so nothing it read there changed since).
+    pub fn write_locked(&self, lock: &mut OutputLock) -> Result<WriteReport, Diagnostic> {
+        self.write_with(lock, &crate::write::RealFs::from_env())
+    }
+
+    pub(crate) fn write_with(
+        &self,
+        lock: &mut OutputLock,
+        fs: &dyn crate::write::Fs,
+    ) -> Result<WriteReport, Diagnostic> {
         let known: indexmap::IndexSet<&str> = self
             .on_disk
             .iter()
-            .filter(|(from, _)| from == dir)
+            .filter(|(from, _)| from == lock.dir())
             .map(|(_, file)| file.as_str())
             .collect();
-        let report = crate::write::write(dir, &self.files, &self.preserved, &known)?;
-        crate::write::write_cache_index(dir, &self.cached)?;
-        Ok(report)
+        let cache_index = (!self.cached.is_empty()).then(|| cache::index_bytes(&self.cached));
+        crate::write::write(
+            lock,
+            crate::write::Files {
+                files: &self.files,
+                preserved: &self.preserved,
+                known: &known,
+                cache_index,
+            },
+            fs,
+        )
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::expr::Expr;
+use crate::read::{FileKind, MAX_ASSET_BYTES, ReadError, read_bounded};
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -130,10 +131,18 @@ pub(crate) enum StagedContent {
 /// any of them still holds it (the Lambda bundle goes into every account's stack: a
 /// hundred accounts must not mean a hundred copies of it). A file whose length or
 /// modification time changed is read again.
-pub(crate) fn read_shared(path: &Path) -> std::io::Result<Arc<Vec<u8>>> {
+///
+/// Only a regular file of at most [`MAX_ASSET_BYTES`] is read (see [`crate::read`]).
+pub(crate) fn read_shared(path: &Path) -> Result<Arc<Vec<u8>>, ReadError> {
     type Seen = IndexMap<PathBuf, (u64, Option<std::time::SystemTime>, Weak<Vec<u8>>)>;
     static SEEN: LazyLock<Mutex<Seen>> = LazyLock::new(|| Mutex::new(IndexMap::new()));
-    let meta = std::fs::metadata(path)?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ReadError::NotFound
+        } else {
+            ReadError::Io(e)
+        }
+    })?;
     let stamp = (meta.len(), meta.modified().ok());
     let mut seen = SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((len, modified, held)) = seen.get(path)
@@ -142,7 +151,7 @@ pub(crate) fn read_shared(path: &Path) -> std::io::Result<Arc<Vec<u8>>> {
     {
         return Ok(bytes);
     }
-    let bytes = Arc::new(std::fs::read(path)?);
+    let bytes = Arc::new(read_bounded(path, MAX_ASSET_BYTES)?);
     // Entries of files no stack holds any more are dropped as new ones come.
     seen.retain(|_, (_, _, held)| held.strong_count() > 0);
     seen.insert(
@@ -247,9 +256,9 @@ pub(crate) fn stage(
 fn missing_source(
     asset: &FileAsset,
     path: &Path,
-    error: &std::io::Error,
+    error: &ReadError,
 ) -> Result<StagedContent, Diagnostic> {
-    if asset.id.is_some() && error.kind() == std::io::ErrorKind::NotFound {
+    if asset.id.is_some() && error.is_not_found() {
         return Ok(StagedContent::Missing);
     }
     Err(Diagnostic::error(
@@ -259,25 +268,41 @@ fn missing_source(
     .with_help("check the path, or give the asset an explicit id if it is built later"))
 }
 
-fn read_directory(root: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    if !std::fs::metadata(root)?.is_dir() {
-        return Err(std::io::Error::other("not a directory"));
+/// The files below `root`, by relative path. Links are not followed into folders (a link
+/// to a parent would never end), each file is read bounded, and the whole directory is
+/// held to [`MAX_ASSET_BYTES`] too.
+fn read_directory(root: &Path) -> Result<Vec<(String, Vec<u8>)>, ReadError> {
+    let io = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            ReadError::NotFound
+        } else {
+            ReadError::Io(e)
+        }
+    };
+    let meta = std::fs::metadata(root).map_err(io)?;
+    if !meta.is_dir() {
+        return Err(ReadError::NotAFile(FileKind::of(&meta)));
     }
     let mut files = Vec::new();
+    let mut total: u64 = 0;
     let mut pending = vec![(root.to_path_buf(), String::new())];
     while let Some((dir, prefix)) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
+        for entry in std::fs::read_dir(&dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let rel = if prefix.is_empty() {
                 name
             } else {
                 format!("{prefix}/{name}")
             };
-            if entry.path().is_dir() {
+            // `file_type` does not follow links: a linked folder is read as a file below,
+            // which fails cleanly instead of looping.
+            if entry.file_type().map_err(io)?.is_dir() {
                 pending.push((entry.path(), rel));
             } else {
-                files.push((rel, std::fs::read(entry.path())?));
+                let bytes = read_bounded(&entry.path(), MAX_ASSET_BYTES - total)?;
+                total += bytes.len() as u64;
+                files.push((rel, bytes));
             }
         }
     }

@@ -51,3 +51,7 @@ pub const FOREIGN_OUTPUT_DIR: &str = "DM0501";
 pub const IO_ERROR: &str = "DM0502";
 /// An extra assembly file has an unusable path or clashes with a rendered file.
 pub const INVALID_ASSEMBLY_FILE: &str = "DM0503";
+/// The output path is something other than a folder (a file, a FIFO, a socket, a device).
+pub const OUTPUT_NOT_A_FOLDER: &str = "DM0504";
+/// Another dpc kept writing the output folder for longer than this one waits.
+pub const OUTPUT_LOCKED: &str = "DM0505";

@@ -82,6 +82,8 @@ pub mod element;
 pub mod expr;
 pub mod lint;
 pub mod logical_id;
+pub mod output;
+pub mod read;
 pub mod resource;
 pub mod scope;
 pub mod stack;
@@ -89,7 +91,7 @@ mod synth;
 
 pub mod tree;
 pub mod value;
-mod write;
+pub mod write;
 
 pub use app::{App, DEFAULT_QUALIFIER};
 pub use aspect::{Aspect, NodeView};

@@ -155,14 +155,16 @@ fn refuses_a_foreign_non_empty_directory_and_leaves_it_alone() {
     );
     assert_eq!(snapshot(&out), before);
 
-    // A file where the directory should be is refused too.
+    // A file where the directory should be is refused too, as what it is.
     let file = out.join("notes.txt");
-    assert_eq!(
-        assembly("one", false, Path::new("unused"))
-            .write(&file)
-            .unwrap_err()
-            .code,
-        codes::FOREIGN_OUTPUT_DIR
+    let err = assembly("one", false, Path::new("unused"))
+        .write(&file)
+        .unwrap_err();
+    assert_eq!(err.code, codes::OUTPUT_NOT_A_FOLDER);
+    assert!(
+        err.message.contains("is a regular file, not a folder"),
+        "{}",
+        err.message
     );
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -67,7 +67,8 @@ pub const BAD_EMAIL: &str = "DM0210";
 pub const BAD_TARGET: &str = "DM0211";
 /// A `{{…}}` macro dpc does not fill in.
 pub const UNKNOWN_MACRO: &str = "DM0212";
-/// A local script that does not exist.
+/// A local script that does not exist, or is not a regular file dpc reads (a FIFO, a
+/// folder, a file over the size limit).
 pub const SCRIPT_NOT_FOUND: &str = "DM0213";
 /// A jar without `mainClass`.
 pub const JAR_WITHOUT_MAIN_CLASS: &str = "DM0214";
@@ -93,8 +94,11 @@ pub const BAD_SLACK_CHANNEL: &str = "DM0223";
 /// `${` in the key prefix (IAM would read a wildcard or a variable), or a bucket name S3
 /// does not allow.
 pub const BAD_ACCESS_LOCATION: &str = "DM0224";
+/// A local script (or any local file a pipeline ships) outside the project folder:
+/// through `..`, an absolute path elsewhere, or a link pointing out.
+pub const SCRIPT_OUTSIDE_PROJECT: &str = "DM0225";
 /// More tags than CloudFormation allows on a stack (with dpc's own).
-pub const TOO_MANY_TAGS: &str = "DM0225";
+pub const TOO_MANY_TAGS: &str = "DM0226";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

@@ -23,8 +23,10 @@ pub(crate) struct Layout {
     pub pipelines: Vec<(PathBuf, String)>,
     /// Organisation or project.
     pub scope: LoadScope,
-    /// Problems met while searching (unreadable folders), as warnings.
-    pub warnings: Vec<Diagnostic>,
+    /// Problems met while searching (an unreadable folder, a `pipeline.yaml` that is a
+    /// link, a folder name that is not UTF-8): errors, since a project that is not
+    /// loaded would lose its stack, and so be deleted at the next deploy.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// Finds `platform.yaml` and the projects for PATH.
@@ -34,7 +36,8 @@ pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagn
         Diagnostic::error(codes::READ_FAILED, format!("cannot read `{shown}`: {e}"))
     })?;
     // A file names its folder: `dpc validate listings/pipeline.yaml` is the project.
-    let (dir, dir_shown) = if meta.is_file() {
+    // So does a FIFO or device given as the file: reading it refuses it by what it is.
+    let (dir, dir_shown) = if !meta.is_dir() {
         let parent = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -43,9 +46,11 @@ pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagn
     } else {
         (path.to_path_buf(), path.to_path_buf())
     };
-    if dir.join("platform.yaml").is_file() {
+    // Anything named platform.yaml makes this the organisation's folder: a FIFO or a
+    // folder of that name is then refused when it is read, by what it is.
+    if exists(&dir.join("platform.yaml")) {
         let mut pipelines = Vec::new();
-        let mut warnings = Vec::new();
+        let mut problems = Vec::new();
         let excluded: Vec<PathBuf> = exclude
             .iter()
             .filter_map(|p| p.canonicalize().ok())
@@ -56,7 +61,7 @@ pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagn
             0,
             &excluded,
             &mut pipelines,
-            &mut warnings,
+            &mut problems,
         );
         let pipelines = pipelines
             .into_iter()
@@ -70,10 +75,10 @@ pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagn
             ),
             pipelines,
             scope: LoadScope::Organisation,
-            warnings,
+            problems,
         });
     }
-    if !dir.join("pipeline.yaml").is_file() {
+    if !exists(&dir.join("pipeline.yaml")) {
         return Err(Diagnostic::error(
             codes::NO_PLATFORM,
             format!("`{}` holds neither platform.yaml nor pipeline.yaml", display(&dir_shown)),
@@ -86,7 +91,7 @@ pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagn
     let mut up = PathBuf::new();
     for ancestor in absolute.ancestors().skip(1) {
         up.push("..");
-        if ancestor.join("platform.yaml").is_file() {
+        if exists(&ancestor.join("platform.yaml")) {
             let platform_shown = display(&dir_shown.join(&up).join("platform.yaml"));
             let pipeline = dir.join("pipeline.yaml");
             return Ok(Layout {
@@ -97,7 +102,7 @@ pub(crate) fn discover(path: &Path, exclude: &[PathBuf]) -> Result<Layout, Diagn
                     dir: dir.clone(),
                     pipeline: String::new(),
                 },
-                warnings: Vec::new(),
+                problems: Vec::new(),
             });
         }
     }
@@ -119,27 +124,77 @@ fn walk(
     depth: usize,
     exclude: &[PathBuf],
     found: &mut Vec<PathBuf>,
-    warnings: &mut Vec<Diagnostic>,
+    problems: &mut Vec<Diagnostic>,
 ) {
     let dir = base.join(rel);
+    let unreadable = |e: std::io::Error| {
+        Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot read folder `{}`: {e}", display(&dir)),
+        )
+        .with_help("dpc must read every folder below platform.yaml: a project it cannot read would lose its stack (and the next deploy would delete it); fix the permissions, or move the folder out")
+    };
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) => {
-            warnings.push(Diagnostic::warning(
-                codes::READ_FAILED,
-                format!("cannot read folder `{}`: {e}", dir.display()),
-            ));
+            problems.push(unreadable(e));
             return;
         }
     };
-    let mut names: Vec<(String, std::fs::FileType)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| Some((e.file_name().into_string().ok()?, e.file_type().ok()?)))
-        .collect();
+    let mut names: Vec<(String, std::fs::FileType)> = Vec::new();
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                problems.push(unreadable(e));
+                continue;
+            }
+        };
+        let kind = match entry.file_type() {
+            Ok(kind) => kind,
+            Err(e) => {
+                problems.push(unreadable(e));
+                continue;
+            }
+        };
+        match entry.file_name().into_string() {
+            Ok(name) => names.push((name, kind)),
+            // A folder dpc would search, whose name it cannot show or key by: said, not
+            // skipped in silence (it may hold projects).
+            Err(raw) if kind.is_dir() && !raw.to_string_lossy().starts_with('.') => {
+                problems.push(
+                    Diagnostic::error(
+                        codes::READ_FAILED,
+                        format!("folder name `{}` is not UTF-8", display(&dir.join(&raw))),
+                    )
+                    .with_help(
+                        "rename the folder: dpc names projects by their paths, which must be UTF-8",
+                    ),
+                );
+            }
+            Err(_) => {}
+        }
+    }
     names.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, kind) in &names {
-        // `file_type` does not follow links, so a link is neither a file nor a folder here.
-        if kind.is_file() && name == "pipeline.yaml" {
+        if name != "pipeline.yaml" || kind.is_dir() {
+            continue;
+        }
+        if kind.is_symlink() {
+            // Links are not followed (SPEC, "Commands"); a linked pipeline.yaml is said,
+            // not dropped.
+            problems.push(
+                Diagnostic::error(
+                    codes::READ_FAILED,
+                    format!(
+                        "`{}` is a symbolic link; dpc does not follow links",
+                        display(&dir.join(name))
+                    ),
+                )
+                .with_help("replace the link with the file itself"),
+            );
+        } else {
+            // A regular file, or a FIFO, socket or device, which reading refuses by name.
             found.push(rel.join(name));
         }
     }
@@ -157,8 +212,13 @@ fn walk(
         {
             continue;
         }
-        walk(base, &child, depth + 1, exclude, found, warnings);
+        walk(base, &child, depth + 1, exclude, found, problems);
     }
+}
+
+/// Whether anything (of any kind, a dangling link included) is at `path`.
+fn exists(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok()
 }
 
 /// A path as users read it: `.` and `a/..` folded away, `/` between parts.

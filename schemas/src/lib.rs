@@ -21,6 +21,7 @@
 
 pub mod code;
 pub mod codes;
+pub mod local_file;
 pub mod model;
 pub mod resolved;
 pub mod steps;

@@ -44,26 +44,22 @@ pub(crate) struct Text {
 /// Reads a file as UTF-8 text within the size limit.
 pub(crate) fn read_text(path: &Path, display: &str, limits: Limits) -> Result<Text, Diagnostic> {
     let at_start = Location::new(display, 1, 1, 1);
-    let size = std::fs::metadata(path)
-        .map_err(|e| {
-            Diagnostic::error(codes::READ_FAILED, format!("cannot read `{display}`: {e}"))
-        })?
-        .len();
-    if size > limits.max_bytes {
-        return Err(Diagnostic::error(
+    // Type and size are checked before a byte is read: a FIFO named pipeline.yaml is an
+    // error at once, not a read that waits forever.
+    let bytes = dpc_core::read::read_bounded(path, limits.max_bytes).map_err(|e| match e {
+        dpc_core::read::ReadError::TooLarge { size, limit } => Diagnostic::error(
             codes::FILE_TOO_LARGE,
             format!(
-                "`{display}` is {} bytes; dpc reads files of at most {} bytes ({} MiB)",
-                size,
-                limits.max_bytes,
-                limits.max_bytes / (1024 * 1024)
+                "`{display}` is {size} bytes; dpc reads files of at most {limit} bytes ({})",
+                dpc_core::read::human(limit)
             ),
         )
-        .at(at_start)
-        .with_help("a pipeline.yaml this large is almost certainly not one; check the file"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error(codes::READ_FAILED, format!("cannot read `{display}`: {e}"))
+        .at(at_start.clone())
+        .with_help("a pipeline.yaml this large is almost certainly not one; check the file"),
+        other => Diagnostic::error(
+            codes::READ_FAILED,
+            format!("cannot read `{display}`: {other}"),
+        ),
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];

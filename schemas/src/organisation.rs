@@ -217,10 +217,11 @@ pub(crate) fn load(
         platform: (platform_path, platform_display),
         pipelines: pipeline_paths,
         mut scope,
-        warnings,
+        problems,
     } = layout;
 
-    let mut diagnostics: Vec<Diagnostic> = warnings;
+    // The search's problems are errors: they fail the load, after every file is checked.
+    let mut diagnostics: Vec<Diagnostic> = problems;
     let checked: Checked<PlatformFile> = read_checked(
         &platform_path,
         &platform_display,

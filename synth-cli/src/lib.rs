@@ -63,6 +63,9 @@ enum Command {
         format: Format,
     },
     /// Write the cloud assembly (templates, manifest, assets, lineage.json).
+    ///
+    /// The output folder is locked while dpc writes it: another dpc synth into it waits
+    /// up to DPC_LOCK_TIMEOUT seconds (default 30), then fails naming the writer's pid.
     Synth {
         /// An organisation folder (with platform.yaml) or one project folder.
         path: Option<PathBuf>,

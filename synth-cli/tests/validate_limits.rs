@@ -122,7 +122,7 @@ fn more_tags_than_cloudformation_allows_fail_validate_at_tags() {
     let validate = dpc(&["validate", org.to_str().unwrap()]);
     assert_eq!(validate.code, 1, "{}", validate.stderr);
     assert!(
-        validate.stderr.contains("error[DM0225]"),
+        validate.stderr.contains("error[DM0226]"),
         "{}",
         validate.stderr
     );

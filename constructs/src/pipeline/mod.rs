@@ -139,6 +139,17 @@ pub fn build(
             if urls.contains_key(&relative) {
                 continue;
             }
+            // Validation placed this at its line already; checked again here because a
+            // step kind's renderer names scripts too: nothing outside the project is
+            // copied into an assembly, whoever names it.
+            if let Err(problem) =
+                dpc_schema::local_file::check_local_file(&pipeline.source_dir, &relative)
+            {
+                return Err(vec![problem.diagnostic(&format!(
+                    "script `{relative}` of pipeline `{}`",
+                    pipeline.name
+                ))]);
+            }
             let mut asset = FileAsset::file(path);
             asset.display_name = Some(format!("{} {relative}", pipeline.name));
             let asset = scripts.add_file_asset(asset).map_err(one)?;

@@ -791,16 +791,11 @@ fn cluster(
     let mut bootstrap_actions = Vec::new();
     for (i, action) in c.bootstrap_actions.iter().flatten().enumerate() {
         let script = Script::from_written(&action.script, project_dir);
-        if let Script::Local { path, relative } = &script
-            && !path.is_file()
+        if let Script::Local { relative, .. } = &script
+            && let Err(problem) = crate::local_file::check_local_file(project_dir, relative)
         {
             cx.push(
-                Diagnostic::error(
-                    codes::SCRIPT_NOT_FOUND,
-                    format!("bootstrap script `{relative}` does not exist"),
-                )
-                .with_label("no such file in the project folder")
-                .with_help("local paths are relative to the folder of pipeline.yaml; use `s3://…` for a script already in S3"),
+                problem.diagnostic(&format!("bootstrap script `{relative}`")),
                 &format!("/cluster/bootstrapActions/{i}/script"),
                 At::Value,
             );

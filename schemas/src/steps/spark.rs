@@ -61,17 +61,12 @@ impl StepKind for SparkKind {
         let before = problems.len();
         let written = fields.get("script").and_then(Value::as_str).unwrap_or("");
         let script = Script::from_written(written, cx.project_dir);
-        if let Script::Local { path, relative } = &script
-            && !path.is_file()
+        if let Script::Local { relative, .. } = &script
+            && let Err(problem) = crate::local_file::check_local_file(cx.project_dir, relative)
         {
             problems.push(StepProblem::new(
                 "/script",
-                Diagnostic::error(
-                    codes::SCRIPT_NOT_FOUND,
-                    format!("script `{relative}` of step `{}` does not exist", cx.step),
-                )
-                .with_label("no such file in the project folder")
-                .with_help("local paths are relative to the folder of pipeline.yaml; use `s3://…` for a script already in S3"),
+                problem.diagnostic(&format!("script `{relative}` of step `{}`", cx.step)),
             ));
         }
         let main_class = fields

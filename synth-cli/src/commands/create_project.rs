@@ -134,7 +134,9 @@ pub fn create(base: &Path, name: &str, account: Option<&str>) -> Result<PathBuf,
     ];
     let write_all = || -> std::io::Result<()> {
         std::fs::create_dir_all(&schema_dir)?;
-        if std::fs::read_to_string(&schema_file).ok().as_deref() != Some(schema_text.as_str()) {
+        // Read back only to skip an identical rewrite: bounded, like every read.
+        let existing = dpc_core::read::read_bounded(&schema_file, 1 << 20).ok();
+        if existing.as_deref() != Some(schema_text.as_bytes()) {
             std::fs::write(&schema_file, &schema_text)?;
         }
         for (path, text) in &files {

@@ -286,7 +286,9 @@ pub fn missing_assets(assembly: &Path, stacks: &[PlannedStack<'_>]) -> Vec<Diagn
     let mut out = Vec::new();
     for p in stacks {
         let manifest = assembly.join(format!("{}.assets.json", p.stack.id));
-        let Ok(bytes) = std::fs::read(&manifest) else {
+        let Ok(bytes) =
+            dpc_core::read::read_bounded(&manifest, dpc_core::read::MAX_ASSEMBLY_JSON_BYTES)
+        else {
             continue;
         };
         let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
@@ -451,7 +453,11 @@ pub fn prepare(target: &Target, bundle: bool, io: &mut Io<'_>) -> Result<Prepare
                 }
             };
         print_diagnostics(io, &synthesized.warnings, false, &what);
-        if let Err(error) = synthesized.assembly.write(&target.output) {
+        // Locked like `dpc synth` (same wait, same message): a deploy that writes its
+        // assembly into a folder another dpc is writing waits for it.
+        let written = crate::commands::synth::lock_output(&target.output, io)
+            .and_then(|mut lock| synthesized.assembly.write_locked(&mut lock));
+        if let Err(error) = written {
             print_diagnostics(io, &[error], false, &what);
             return Err(EXIT_INPUT);
         }
@@ -673,7 +679,8 @@ fn read_outputs(
     central: Option<&StackSnapshot>,
 ) -> Option<serde_json::Map<String, Value>> {
     let central = central?;
-    let value: Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    let bytes = dpc_core::read::read_bounded(file, dpc_core::read::MAX_ASSEMBLY_JSON_BYTES).ok()?;
+    let value: Value = serde_json::from_slice(&bytes).ok()?;
     value
         .get(&central.stack_name)
         .or_else(|| value.get(&central.id))

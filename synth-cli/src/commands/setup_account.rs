@@ -52,7 +52,9 @@ pub fn run(args: SetupAccountArgs, io: &mut Io<'_>) -> i32 {
         }
     };
     warnings.extend(assembly.warnings().iter().cloned());
-    if let Err(error) = assembly.write(&args.output) {
+    let written = crate::commands::synth::lock_output(&args.output, io)
+        .and_then(|mut lock| assembly.write_locked(&mut lock));
+    if let Err(error) = written {
         warnings.push(error);
         print_diagnostics(io, &warnings, false, &what);
         return EXIT_INPUT;

@@ -40,6 +40,18 @@ pub fn run(path: &Path, output: &Path, how: How, io: &mut Io<'_>) -> i32 {
             return EXIT_INPUT;
         }
     };
+    // The folder is this run's from before its cache is read until the last rename, so
+    // no other dpc changes what the cache vouched for; a path that cannot be an output
+    // folder (a file, a FIFO, a device) is refused here, at once.
+    let mut lock = match lock_output(output, io) {
+        Ok(lock) => lock,
+        Err(error) => {
+            let mut all = warnings;
+            all.push(error);
+            print_diagnostics(io, &all, json, &what);
+            return EXIT_INPUT;
+        }
+    };
     let runtime = match crate::bundle::runtime_asset(bundle, io) {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -63,7 +75,7 @@ pub fn run(path: &Path, output: &Path, how: How, io: &mut Io<'_>) -> i32 {
     };
     let mut all_warnings = warnings;
     all_warnings.extend(assembly.warnings().iter().cloned());
-    let report = match assembly.write(output) {
+    let report = match assembly.write_locked(&mut lock) {
         Ok(report) => report,
         Err(error) => {
             all_warnings.push(error);
@@ -93,4 +105,32 @@ pub fn run(path: &Path, output: &Path, how: How, io: &mut Io<'_>) -> i32 {
         }
     }
     EXIT_OK
+}
+
+/// How long a synth waits for another dpc writing the same output folder, in seconds:
+/// `DPC_LOCK_TIMEOUT`, or 30.
+fn lock_wait() -> std::time::Duration {
+    let seconds = std::env::var("DPC_LOCK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(30.0);
+    std::time::Duration::from_secs_f64(seconds.min(86_400.0))
+}
+
+/// Takes the output folder's lock, saying on stderr when another dpc holds it.
+pub(crate) fn lock_output(
+    output: &Path,
+    io: &mut Io<'_>,
+) -> Result<dpc_core::output::OutputLock, dpc_core::Diagnostic> {
+    let wait = lock_wait();
+    dpc_core::output::OutputLock::acquire(output, wait, |pid| {
+        let _ = writeln!(
+            io.stderr,
+            "waiting for another dpc writing {} ({}), up to {} s",
+            output.display(),
+            pid.map_or("pid unknown".to_owned(), |p| format!("pid {p}")),
+            wait.as_secs()
+        );
+    })
 }

@@ -5,6 +5,7 @@
 //! their template files) or taken from an assembly synthesized in memory.
 
 use dpc_constructs::lineage::Lineage;
+use dpc_core::read::{FileKind, MAX_ASSEMBLY_JSON_BYTES, read_bounded};
 use dpc_core::{Assembly, Diagnostic};
 use serde_json::Value;
 use std::path::Path;
@@ -47,6 +48,29 @@ impl AssemblySnapshot {
     /// A diagnostic naming the file when `manifest.json`, a template or `lineage.json`
     /// is missing or not the JSON expected.
     pub fn read(dir: &Path) -> Result<AssemblySnapshot, Diagnostic> {
+        // A FIFO or a file given as an assembly is named as such, not as a missing manifest.
+        match dpc_core::read::kind_of(dir) {
+            // Nothing there: the missing manifest below says so, with its help.
+            Ok(None) => {}
+            Ok(Some(FileKind::Directory | FileKind::Symlink)) if dir.is_dir() => {}
+            Ok(Some(kind)) => {
+                return Err(Diagnostic::error(
+                    UNREADABLE_ASSEMBLY,
+                    format!(
+                        "cannot read `{}`: it is {}, not a cloud assembly folder",
+                        dir.display(),
+                        kind.with_article()
+                    ),
+                )
+                .with_help("give the folder `dpc synth -o DIR` wrote"));
+            }
+            Err(err) => {
+                return Err(Diagnostic::error(
+                    UNREADABLE_ASSEMBLY,
+                    format!("cannot read `{}`: {err}", dir.display()),
+                ));
+            }
+        }
         let manifest_path = dir.join("manifest.json");
         let manifest = read_json(&manifest_path).map_err(|d| {
             d.with_help(format!(
@@ -166,8 +190,11 @@ fn is_plain_file_name(name: &str) -> bool {
     !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != ".."
 }
 
+/// A JSON file of the assembly: a regular file of at most
+/// [`MAX_ASSEMBLY_JSON_BYTES`](dpc_core::read::MAX_ASSEMBLY_JSON_BYTES), checked before it
+/// is read.
 fn read_json(path: &Path) -> Result<Value, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|err| {
+    let bytes = read_bounded(path, MAX_ASSEMBLY_JSON_BYTES).map_err(|err| {
         Diagnostic::error(
             UNREADABLE_ASSEMBLY,
             format!("cannot read `{}`: {err}", path.display()),
