@@ -10,6 +10,8 @@ mod bundle;
 mod codes;
 mod commands;
 pub mod diff;
+#[doc(hidden)]
+pub mod fuzzing;
 mod output;
 pub mod stream;
 
