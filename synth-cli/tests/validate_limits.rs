@@ -41,6 +41,18 @@ fn listings_file(org: &Path) -> String {
     org.join(LISTINGS).display().to_string()
 }
 
+/// `dpc synth ORG` into a fresh folder: what it printed, and the folder.
+fn synth(org: &Path) -> (common::Outcome, tempfile::TempDir) {
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = dpc(&[
+        "synth",
+        org.to_str().expect("a UTF-8 path"),
+        "-o",
+        out.path().to_str().expect("a UTF-8 path"),
+    ]);
+    (run, out)
+}
+
 #[test]
 fn a_definition_over_the_step_functions_limit_fails_validate_and_synth_at_steps() {
     // 120 steps of 10 kB each: about 1.2 MB of definition, over the 1,048,576 bytes.
@@ -65,13 +77,7 @@ fn a_definition_over_the_step_functions_limit_fails_validate_and_synth_at_steps(
         validate.stderr
     );
 
-    let out = tempfile::tempdir().expect("temp dir");
-    let synth = dpc(&[
-        "synth",
-        org.to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
+    let (synth, out) = synth(&org);
     assert_eq!(synth.code, 1, "{}", synth.stderr);
     assert!(synth.stderr.contains("error[DM0311]"), "{}", synth.stderr);
     assert!(synth.stderr.contains(&at), "{}", synth.stderr);
@@ -88,13 +94,7 @@ fn a_definition_just_under_the_limit_validates_and_synthesizes() {
     let (_guard, org) = with_listings(&listings_with_steps(60, 10_000));
     let validate = dpc(&["validate", org.to_str().unwrap()]);
     assert_eq!(validate.code, 0, "{}", validate.stderr);
-    let out = tempfile::tempdir().expect("temp dir");
-    let synth = dpc(&[
-        "synth",
-        org.to_str().unwrap(),
-        "-o",
-        out.path().to_str().unwrap(),
-    ]);
+    let (synth, _out) = synth(&org);
     assert_eq!(synth.code, 0, "{}", synth.stderr);
 }
 
