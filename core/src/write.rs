@@ -575,13 +575,9 @@ fn commit(
 /// Undoes `done`, newest first: returns whether everything was put back.
 fn roll_back(dir: &Path, fs: &dyn Fs, done: Vec<Done>) -> bool {
     let mut restored = true;
-    // The marker is placed twice (old and new files, then the new ones): removed once.
-    let mut removed: IndexSet<String> = IndexSet::new();
     for step in done.into_iter().rev() {
         let ok = match step {
-            Done::Placed { rel } => {
-                !removed.insert(rel.clone()) || fs.remove_file(&dir.join(&rel)).is_ok()
-            }
+            Done::Placed { rel } => fs.remove_file(&dir.join(&rel)).is_ok(),
             Done::MovedAside { rel, old } => fs.rename(&old, &dir.join(&rel)).is_ok(),
             Done::MadeDir(path) => fs.remove_dir(&path).is_ok(),
             Done::MarkerReplaced { backup: Some(old) } => {
