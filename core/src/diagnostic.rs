@@ -335,7 +335,7 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
         Severity::Warning => ("warning", YELLOW),
     };
     out.push_str(&style.paint(colour, &format!("{kind}[{}]", d.code)));
-    out.push_str(&style.paint(BOLD, &format!(": {}", d.message)));
+    out.push_str(&style.paint(BOLD, &format!(": {}", clean(&d.message))));
     out.push('\n');
 
     let line_text = d.location.as_ref().and_then(|l| {
@@ -355,7 +355,7 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
             out.push_str(&format!(
                 "{pad}{} {}:{}:{}\n",
                 gutter("-->"),
-                l.file,
+                clean(&l.file),
                 l.line,
                 l.column
             ));
@@ -374,14 +374,18 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
                 );
                 if let Some(label) = &d.label {
                     marker.push(' ');
-                    marker.push_str(&style.paint(colour, label));
+                    marker.push_str(&style.paint(colour, &clean(label)));
                     label_shown = true;
                 }
                 out.push_str(&format!("{pad} {} {marker}\n", gutter("|")));
             }
         }
         (None, Some(path)) => {
-            out.push_str(&format!("{pad}{} construct `{path}`\n", gutter("-->")));
+            out.push_str(&format!(
+                "{pad}{} construct `{}`\n",
+                gutter("-->"),
+                clean(path)
+            ));
         }
         (None, None) => {}
     }
@@ -399,9 +403,10 @@ fn render_one(d: &Diagnostic, sources: &Sources, style: &Style, out: &mut String
         }
         for (what, text) in extra {
             out.push_str(&format!(
-                "{pad} {} {}: {text}\n",
+                "{pad} {} {}: {}\n",
                 gutter("="),
-                style.paint(if what == "help" { CYAN } else { BOLD }, what)
+                style.paint(if what == "help" { CYAN } else { BOLD }, what),
+                clean(text)
             ));
         }
     }
@@ -451,6 +456,15 @@ fn excerpt(source: &SourceLine, column: usize, length: usize) -> Excerpt {
         caret_start,
         caret_width,
     }
+}
+
+/// `text` (a message, a path, a note) as the printer shows it: on one line, with no
+/// control or bidi character reaching the terminal (a folder name holding ESC could
+/// otherwise rewrite what the user sees).
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c == '\n' { ' ' } else { shown_char(c) })
+        .collect()
 }
 
 /// A character as the printer shows it (see [`excerpt`]).
@@ -536,6 +550,21 @@ mod render_tests {
         // A wide character underlined is two carets wide.
         let (_, caret) = caret_line("k: 名", 1, 4, 1);
         assert_eq!(caret, "  |    ^^");
+    }
+
+    #[test]
+    fn messages_paths_and_notes_reach_the_terminal_without_control_characters() {
+        let d = Diagnostic::error("DM0501", "cannot read `a\u{1b}[2Jb`")
+            .at(Location::new("dir\u{1b}]0;x\u{7}/pipeline.yaml", 1, 1, 1))
+            .with_note("in \u{202E}folder")
+            .with_help("line one\nline two");
+        let out = render_text(&[d], &Sources::new(), false);
+        assert!(
+            !out.chars()
+                .any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\u{202E}'),
+            "{out:?}"
+        );
+        assert!(out.contains("= help: line one line two"), "{out}");
     }
 
     #[test]

@@ -130,7 +130,26 @@ impl OutputLock {
         // anything there, its process id included.
         crate::write::previous_files(&self.dir)?;
         // Only for the message of a dpc that waits: failing to write it changes nothing.
-        let _ = std::fs::write(self.dir.join(PID_FILE), format!("{}\n", std::process::id()));
+        // Written beside and renamed over, so a planted link named like it is replaced,
+        // never followed (writing through it would overwrite whatever it points at).
+        let staged = self.dir.join(format!(
+            "{}lock-{}",
+            crate::write::TMP_PREFIX,
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&staged);
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&staged)
+            .and_then(|mut f| {
+                use std::io::Write as _;
+                writeln!(f, "{}", std::process::id())
+            });
+        if written.is_ok() {
+            let _ = std::fs::rename(&staged, self.dir.join(PID_FILE));
+        }
+        let _ = std::fs::remove_file(&staged);
         self.held = Some(file);
         Ok(())
     }

@@ -45,7 +45,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 const MANIFEST_FILE: &str = "manifest.json";
 /// Prefix of a file being staged: renamed into place, or removed.
-const TMP_PREFIX: &str = ".dpc-tmp-";
+pub(crate) const TMP_PREFIX: &str = ".dpc-tmp-";
 /// Prefix of an old file moved aside during the commit: put back, or removed.
 const OLD_PREFIX: &str = ".dpc-old-";
 
@@ -665,7 +665,15 @@ fn remove_leftovers(dir: &Path, fs: &dyn Fs) -> Result<(), (PathBuf, io::Error)>
         let name = name.to_string_lossy();
         if name.starts_with(TMP_PREFIX) || name.starts_with(OLD_PREFIX) {
             let path = entry.path();
-            fs.remove_file(&path).map_err(|e| (path, e))?;
+            // dpc only ever leaves files; a folder named like one (made by hand, or by
+            // anything else) would make every later write fail: it goes too, without
+            // following a link.
+            let is_dir = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if is_dir {
+                std::fs::remove_dir_all(&path).map_err(|e| (path, e))?;
+            } else {
+                fs.remove_file(&path).map_err(|e| (path, e))?;
+            }
         }
     }
     Ok(())

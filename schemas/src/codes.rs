@@ -99,6 +99,8 @@ pub const BAD_ACCESS_LOCATION: &str = "DM0224";
 pub const SCRIPT_OUTSIDE_PROJECT: &str = "DM0225";
 /// More tags than CloudFormation allows on a stack (with dpc's own).
 pub const TOO_MANY_TAGS: &str = "DM0226";
+/// A description longer than the stack description CloudFormation takes allows.
+pub const DESCRIPTION_TOO_LONG: &str = "DM0227";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

@@ -198,11 +198,41 @@ fn walk(
             found.push(rel.join(name));
         }
     }
+    let searched = |name: &str| !name.starts_with('.') && !SKIPPED_DIRS.contains(&name);
     if depth >= MAX_DEPTH {
+        // A project below would be left out, and its stack deleted at the next deploy.
+        if let Some((name, _)) = names.iter().find(|(n, k)| k.is_dir() && searched(n)) {
+            problems.push(
+                Diagnostic::error(
+                    codes::READ_FAILED,
+                    format!(
+                        "`{}` is more than {MAX_DEPTH} folders deep; dpc searches no deeper",
+                        display(&dir.join(name))
+                    ),
+                )
+                .with_help("move the projects nearer platform.yaml"),
+            );
+        }
         return;
     }
     for (name, kind) in names {
-        if !kind.is_dir() || name.starts_with('.') || SKIPPED_DIRS.contains(&name.as_str()) {
+        if kind.is_symlink() && searched(&name) && dir.join(&name).is_dir() {
+            // Not followed (a link can loop or lead out of the organisation), but said:
+            // a project behind it is not part of the organisation.
+            problems.push(
+                Diagnostic::warning(
+                    codes::READ_FAILED,
+                    format!(
+                        "`{}` is a symbolic link to a folder; dpc does not search it",
+                        display(&dir.join(&name))
+                    ),
+                )
+                .with_note("a pipeline.yaml behind the link is not part of the organisation")
+                .with_help("move the folder here instead of linking it"),
+            );
+            continue;
+        }
+        if !kind.is_dir() || !searched(&name) {
             continue;
         }
         let child = rel.join(&name);

@@ -245,7 +245,13 @@ fn tab_at(text: &str, stop: Span, info: &str) -> Option<Span> {
         // Only a few lines on: the tab that stopped the parser is near where it stopped.
         lines
             .take(8)
-            .find_map(|(n, l)| l.chars().position(|c| c == '\t').map(|i| (n + 1, i + 1)))
+            // Only in indentation: a tab inside a later value or comment is no mistake.
+            .find_map(|(n, l)| {
+                l.chars()
+                    .take_while(|c| c.is_whitespace())
+                    .position(|c| c == '\t')
+                    .map(|i| (n + 1, i + 1))
+            })
     })?;
     Some(Span {
         line,

@@ -68,6 +68,9 @@ impl SourceFile {
             if written == text.chars().count() + 2 * quote {
                 location.column += quote + text[..offset].chars().count();
                 location.length = text[offset..offset + len].chars().count().max(1);
+                // The kept part of the line is a window around the column: around the
+                // new one, else a part far into a long value falls outside it.
+                location = location.with_source(&self.lines);
             }
         }
         location

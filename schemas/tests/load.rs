@@ -173,10 +173,36 @@ fn skipped_folders_and_links_are_not_searched() {
         exclude: vec![dir.join("out")],
         ..LoadOptions::default()
     };
-    let (org, _) =
+    let (org, warnings) =
         load_organisation_with_options(&dir, &options).expect("only teams/a/p is loaded");
     assert_eq!(org.pipelines.len(), 1);
     assert!(org.pipelines[0].file.ends_with("teams/a/p/pipeline.yaml"));
+    // The link is not followed, but not passed over in silence either.
+    #[cfg(unix)]
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message.contains("linked` is a symbolic link to a folder")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_project_deeper_than_dpc_searches_is_an_error_not_left_out() {
+    let dir = scratch("too-deep");
+    write(&dir.join("platform.yaml"), PLATFORM);
+    let deep: PathBuf = (0..34).map(|i| format!("d{i}")).collect();
+    write(
+        &dir.join(&deep).join("pipeline.yaml"),
+        "name: p\naccount: core-data\nsteps:\n  - { name: s, type: shell, command: echo }\n",
+    );
+    let errors = load_organisation(&dir).expect_err("too deep to search");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("more than 32 folders deep")),
+        "{errors:?}"
+    );
 }
 
 #[test]

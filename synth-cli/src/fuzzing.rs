@@ -28,6 +28,8 @@ fn case_study() -> PathBuf {
 /// it as `dpc synth` wrote it (with its cache index).
 struct Baseline {
     files: BTreeMap<String, Vec<u8>>,
+    /// The same assembly as `dpc diff` sees it.
+    snapshot: AssemblySnapshot,
     written: tempfile::TempDir,
     organisation: dpc_schema::Organisation,
 }
@@ -40,6 +42,7 @@ fn baseline() -> &'static Baseline {
         let assembly =
             synthesize(&organisation, SynthOptions::default()).expect("the case study synthesizes");
         let files = files_of(&assembly);
+        let snapshot = AssemblySnapshot::of_assembly(&assembly, None);
         let written = tempfile::tempdir().expect("a temp dir");
         let out = written.path().join("cdk.out");
         // Written through a cache-keyed synth, so the folder has a real index to mutate.
@@ -54,6 +57,7 @@ fn baseline() -> &'static Baseline {
         keyed.write(&out).expect("the baseline is written");
         Baseline {
             files,
+            snapshot,
             written,
             organisation,
         }
@@ -169,13 +173,10 @@ pub fn diff_assembly(data: &[u8]) -> bool {
     let Ok(read) = AssemblySnapshot::read(dir) else {
         return false;
     };
-    let base = baseline();
-    let assembly = synthesize(&base.organisation, SynthOptions::default())
-        .expect("the case study synthesizes");
-    let case_study = AssemblySnapshot::of_assembly(&assembly, None);
+    let case_study = &baseline().snapshot;
     for diff in [
-        diff_assemblies(&read, &case_study),
-        diff_assemblies(&case_study, &read),
+        diff_assemblies(&read, case_study),
+        diff_assemblies(case_study, &read),
         diff_assemblies(&read, &read),
     ] {
         let _ = render_text(&diff);

@@ -161,3 +161,43 @@ fn tags_dpc_sets_itself_or_empty_values_are_refused_where_written() {
         validate.stderr
     );
 }
+
+#[test]
+fn a_four_gib_pipeline_yaml_is_refused_and_reported_without_being_read() {
+    // Sparse: no disk is used, but reading it (the loader, or the printer showing its
+    // line, as it once did) would take 4 GiB of memory.
+    let (_guard, org) = with_listings("name: listings\n");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(org.join(LISTINGS))
+        .expect("open");
+    file.set_len(4 << 30).expect("a sparse 4 GiB file");
+    let validate = dpc(&["validate", org.to_str().unwrap()]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(
+        validate.stderr.contains("error[DM0110]")
+            && validate.stderr.contains("4294967296 bytes")
+            && validate.stderr.contains(&listings_file(&org)),
+        "{}",
+        validate.stderr
+    );
+}
+
+#[test]
+fn a_description_longer_than_a_stack_takes_fails_validate_at_it() {
+    let yaml = listings_with_steps(1, 1).replacen(
+        "owner: core-data-team\n",
+        &format!("owner: core-data-team\ndescription: {}\n", "d".repeat(1010)),
+        1,
+    );
+    let (_guard, org) = with_listings(&yaml);
+    let validate = dpc(&["validate", org.to_str().unwrap()]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    assert!(
+        validate.stderr.contains("error[DM0227]"),
+        "{}",
+        validate.stderr
+    );
+    let at = format!("{}:4:14", listings_file(&org));
+    assert!(validate.stderr.contains(&at), "{}", validate.stderr);
+}

@@ -27,6 +27,9 @@ use std::path::Path;
 /// every resource's tags (most services take 50 per resource).
 pub const MAX_TAGS: usize = 50;
 
+/// Bytes of a stack description (CloudFormation's template `Description`).
+const MAX_STACK_DESCRIPTION_BYTES: usize = 1024;
+
 /// Checks and resolves one `pipeline.yaml` against the platform.
 pub(crate) fn resolve(
     file: &PipelineFile,
@@ -105,6 +108,29 @@ pub(crate) fn resolve(
             );
         }
         tags.insert(key.clone(), value.clone());
+    }
+    // The stack's description is `dpc pipeline NAME: DESCRIPTION`, and CloudFormation
+    // takes 1,024 bytes: past that, synth (and the deploy) would fail, unplaced.
+    if let Some(description) = &file.description {
+        let stack = format!("dpc pipeline {}: {description}", file.name).len();
+        if stack > MAX_STACK_DESCRIPTION_BYTES {
+            cx.push(
+                Diagnostic::error(
+                    codes::DESCRIPTION_TOO_LONG,
+                    format!(
+                        "the description is {} bytes; with dpc's `dpc pipeline {}: ` before it, the stack's is {stack}, and CloudFormation allows {MAX_STACK_DESCRIPTION_BYTES}",
+                        description.len(),
+                        file.name
+                    ),
+                )
+                .with_label(format!(
+                    "at most {} bytes here",
+                    MAX_STACK_DESCRIPTION_BYTES.saturating_sub(stack - description.len())
+                )),
+                "/description",
+                At::Value,
+            );
+        }
     }
     // The stack's tags are every resource's tags too; dpc adds its own.
     let own = 1 + usize::from(file.owner.is_some());
