@@ -90,6 +90,10 @@ pub const BAD_SLACK_CHANNEL: &str = "DM0223";
 /// `${` in the key prefix (IAM would read a wildcard or a variable), or a bucket name S3
 /// does not allow.
 pub const BAD_ACCESS_LOCATION: &str = "DM0224";
+/// A condition with more items, or groups nested deeper, than the central dependency
+/// API accepts ([`dpc_model::contract::api::MAX_CONDITION_ITEMS`],
+/// [`dpc_model::contract::api::MAX_CONDITION_DEPTH`]).
+pub const CONDITION_TOO_LARGE: &str = "DM0225";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

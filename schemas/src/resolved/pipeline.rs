@@ -38,6 +38,10 @@ pub struct Pipeline {
     pub source_dir: PathBuf,
     /// The `pipeline.yaml` file.
     pub file: PathBuf,
+    /// Where `steps` is written in it, for the limits only the stack can tell (a state
+    /// machine definition too large for Step Functions or CloudFormation), so they are
+    /// reported at the file like every other mistake.
+    pub steps_at: Option<dpc_core::Location>,
 }
 
 impl Pipeline {
