@@ -116,8 +116,11 @@ fn files(assembly: &Assembly) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+// Where a pipeline was written (its file, and where `steps` is in it) differs between a
+// file and its code twin; everything else is the same.
 fn without_file(mut p: Pipeline) -> Pipeline {
     p.file = PathBuf::new();
+    p.steps_at = None;
     p
 }
 

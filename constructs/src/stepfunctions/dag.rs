@@ -16,6 +16,13 @@
 //!    dependency: candidates are the layers by longest path from the roots or to the
 //!    leaves and the prefixes of the topological order, refined by moving single steps
 //!    across. The cut respects every dependency; it only delays some independent steps.
+//!    Scoring needs the set's reachability, so a set of more than [`EXACT_SCORE_LIMIT`]
+//!    steps is cut at a depth layer instead (`{depth ≤ d}` keeps the critical path too),
+//!    one that leaves at least a quarter of the set on each side where one exists, and
+//!    among those the one with the fewest pairs not joined by a direct dependency.
+//!
+//! Each set costs time linear in its steps and dependencies, so a plan costs
+//! O((n + e) · h) for a plan nested h sets deep; [`plan_within`] stops at a depth.
 //!
 //! The result is deterministic: ties follow the order in which steps were written.
 
@@ -51,6 +58,8 @@ pub enum DagError {
     },
     /// The steps (indices) form a cycle, or a step depends on itself.
     Cycle(Vec<usize>),
+    /// The plan would nest `Parallel` states more than this deep ([`plan_within`]).
+    TooDeep(usize),
 }
 
 impl fmt::Display for DagError {
@@ -64,6 +73,9 @@ impl fmt::Display for DagError {
                 )
             }
             DagError::Cycle(steps) => write!(f, "steps {steps:?} depend on each other in a cycle"),
+            DagError::TooDeep(limit) => {
+                write!(f, "the plan nests `Parallel` states more than {limit} deep")
+            }
         }
     }
 }
@@ -99,6 +111,21 @@ impl Plan {
         done.pop().unwrap_or(1)
     }
 
+    /// How many `Parallel` states deep the plan nests at its deepest (0 for a chain):
+    /// each level indents the states inside it in the template once more.
+    pub fn parallel_depth(&self) -> usize {
+        let mut pending = vec![(self, 0usize)];
+        let mut deepest = 0;
+        while let Some((plan, depth)) = pending.pop() {
+            match plan {
+                Plan::Step(_) => deepest = deepest.max(depth),
+                Plan::Series(parts) => pending.extend(parts.iter().map(|p| (p, depth))),
+                Plan::Parallel(parts) => pending.extend(parts.iter().map(|p| (p, depth + 1))),
+            }
+        }
+        deepest
+    }
+
     /// Every step of the plan, in the order its states are laid out.
     pub fn steps(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -119,11 +146,22 @@ impl Plan {
 /// dependencies (components by a traversal, every exact cut in one sweep), so a plan
 /// costs O((n + e) · h) for n steps, e dependencies and a plan nested h levels deep;
 /// no step is compared with every other. Sets of more than [`EXACT_SCORE_LIMIT`] steps
-/// without an exact cut are cut by a cheaper rule (see [`Planner::layer_cut`]).
+/// without an exact cut are cut by a cheaper rule (see the module documentation).
 ///
 /// # Errors
 /// No steps, an unknown index, or a cycle.
 pub fn plan(deps: &[Vec<usize>]) -> Result<Plan, DagError> {
+    plan_within(deps, usize::MAX)
+}
+
+/// [`plan`], giving up as soon as the plan would nest `Parallel` states deeper than
+/// `max_parallel_depth` (what [`Plan::parallel_depth`] would say). A caller that cannot
+/// use such a plan learns so after work linear in the steps times that depth, however
+/// deep the DAG would have nested.
+///
+/// # Errors
+/// As [`plan`], and [`DagError::TooDeep`].
+pub fn plan_within(deps: &[Vec<usize>], max_parallel_depth: usize) -> Result<Plan, DagError> {
     let n = deps.len();
     if n == 0 {
         return Err(DagError::Empty);
@@ -153,7 +191,7 @@ pub fn plan(deps: &[Vec<usize>]) -> Result<Plan, DagError> {
         }
     }
     let order = topological_order(&deps, &succ)?;
-    Ok(Planner::new(&deps, &succ).plan_all(order))
+    Planner::new(&deps, &succ).plan_all(order, max_parallel_depth)
 }
 
 // Kahn's algorithm, taking the lowest written index among the ready steps each time.
@@ -193,8 +231,9 @@ const HILL_CLIMB_LIMIT: usize = 64;
 // Work for the planner's explicit stack: a plan nests as deep as the DAG does (a
 // ladder of n steps nests about n/3 levels), which recursion would pay for in stack.
 enum Work {
-    // A set of steps in topological order, still to plan.
-    Set(Vec<usize>),
+    // A set of steps in topological order, still to plan, inside this many `Parallel`
+    // states.
+    Set(Vec<usize>, usize),
     // The last `parts` plans made, joined in series or side by side.
     Join { series: bool, parts: usize },
 }
@@ -230,19 +269,23 @@ impl<'a> Planner<'a> {
         }
     }
 
-    fn plan_all(&mut self, order: Vec<usize>) -> Plan {
-        let mut work = vec![Work::Set(order)];
+    fn plan_all(&mut self, order: Vec<usize>, max_depth: usize) -> Result<Plan, DagError> {
+        let mut work = vec![Work::Set(order, 0)];
         let mut done: Vec<Plan> = Vec::new();
         while let Some(item) = work.pop() {
             match item {
-                Work::Set(nodes) if nodes.len() == 1 => done.push(Plan::Step(nodes[0])),
-                Work::Set(nodes) => {
+                Work::Set(nodes, _) if nodes.len() == 1 => done.push(Plan::Step(nodes[0])),
+                Work::Set(nodes, depth) => {
                     let (series, pieces) = self.split(&nodes);
+                    let inner = if series { depth } else { depth + 1 };
+                    if inner > max_depth {
+                        return Err(DagError::TooDeep(max_depth));
+                    }
                     work.push(Work::Join {
                         series,
                         parts: pieces.len(),
                     });
-                    work.extend(pieces.into_iter().rev().map(Work::Set));
+                    work.extend(pieces.into_iter().rev().map(|p| Work::Set(p, inner)));
                 }
                 Work::Join { series, parts } => {
                     let at = done.len().saturating_sub(parts);
@@ -263,7 +306,7 @@ impl<'a> Planner<'a> {
             }
         }
         // The stack starts with one set and every set leaves one plan.
-        done.pop().unwrap_or(Plan::Step(0))
+        Ok(done.pop().unwrap_or(Plan::Step(0)))
     }
 
     // How one set (of two or more steps, in topological order) divides: side by side
@@ -440,12 +483,15 @@ impl<'a> Planner<'a> {
         (a, b)
     }
 
-    // The cut of a large set: `{depth ≤ d}` for the d with the fewest step pairs that
-    // could wait for each other without a dependency, counting as ordered only pairs
-    // joined by a direct dependency (an upper bound of the false waits, so no
-    // reachability is needed); ties go to the smaller d. Every depth layer is a valid
-    // cut (closed under dependencies, and a longest chain crosses it once, so the
-    // series is no longer than the critical path). O(n + e).
+    // The cut of a large set: `{depth ≤ d}` for a d that leaves at least a quarter of
+    // the set on each side where one does (the most even d otherwise), so the sets cut
+    // this way shrink geometrically and a chain of such cuts is O(log n) deep; among
+    // those, the d with the fewest step pairs that could wait for each other without a
+    // dependency, counting as ordered only pairs joined by a direct dependency (an
+    // upper bound of the false waits, so no reachability is needed); ties go to the
+    // smaller d. Every depth layer is a valid cut (closed under dependencies, and a
+    // longest chain crosses it once, so the series is no longer than the critical
+    // path). O(n + e).
     fn layer_cut(&mut self, nodes: &[usize]) -> Vec<bool> {
         let mut max_depth = 0;
         for &x in nodes {
@@ -474,18 +520,25 @@ impl<'a> Planner<'a> {
         let total = nodes.len() as u64;
         let mut below = 0u64;
         let mut across = 0i64;
-        let mut best: Option<(u64, usize)> = None;
+        // (not even enough, unevenness or score, d)
+        let mut best: Option<(bool, u64, usize)> = None;
         for d in 0..max_depth {
             below += per_depth[d];
             across += crossing[d];
+            let smaller = below.min(total - below);
+            let uneven = smaller * 4 < total;
             let pairs = below * (total - below);
-            let score = pairs.saturating_sub(u64::try_from(across).unwrap_or(0));
-            if best.is_none_or(|(s, _)| score < s) {
-                best = Some((score, d));
+            let rank = if uneven {
+                total - smaller
+            } else {
+                pairs.saturating_sub(u64::try_from(across).unwrap_or(0))
+            };
+            if best.is_none_or(|(u, r, _)| (uneven, rank) < (u, r)) {
+                best = Some((uneven, rank, d));
             }
         }
         // A connected set of two or more steps has an edge, so max_depth ≥ 1.
-        let cut = best.map_or(0, |(_, d)| d);
+        let cut = best.map_or(0, |(_, _, d)| d);
         nodes.iter().map(|&x| self.number[x] <= cut).collect()
     }
 
@@ -594,13 +647,28 @@ impl LocalCut {
         let n = self.len();
         let max_depth = self.depth.iter().copied().max().unwrap_or(0);
         let max_height = self.height.iter().copied().max().unwrap_or(0);
+        // Which candidates are valid is known without testing each: every depth layer
+        // and every height layer is (closed under dependencies, and a longest chain
+        // crosses it once), and a prefix of the topological order is closed, its
+        // longest chain is the longest ending in it and the suffix's the longest
+        // starting in it. Testing each, as `is_valid` does, would cost a walk of the
+        // set per candidate.
+        let mut longest_before = vec![0usize; n + 1];
+        for x in 0..n {
+            longest_before[x + 1] = longest_before[x].max(self.depth[x] + 1);
+        }
+        let mut longest_from = vec![0usize; n + 1];
+        for x in (0..n).rev() {
+            longest_from[x] = longest_from[x + 1].max(self.height[x] + 1);
+        }
         let depth_cuts = (0..max_depth).map(|d| Bits::from_fn(n, |x| self.depth[x] <= d));
         let height_cuts = (0..max_height).map(|h| Bits::from_fn(n, |x| self.height[x] > h));
-        let prefixes = (1..n).map(|k| Bits::from_fn(n, |x| x < k));
+        let prefixes = (1..n)
+            .filter(|&k| longest_before[k] + longest_from[k] == self.longest)
+            .map(|k| Bits::from_fn(n, |x| x < k));
         let mut best = depth_cuts
             .chain(height_cuts)
             .chain(prefixes)
-            .filter(|c| self.is_valid(c))
             .min_by_key(|c| self.false_waits(c))
             // Depth cuts keep the longest chain and a connected set of two or more
             // steps has at least one, so this fallback is never taken.
@@ -828,6 +896,7 @@ mod tests {
         let diamond = plan(&[vec![], vec![0], vec![0], vec![1, 2]]).unwrap();
         assert_eq!(diamond, S(vec![T(0), P(vec![T(1), T(2)]), T(3)]));
         assert_eq!(diamond.concurrency(), 2);
+        assert_eq!(diamond.parallel_depth(), 1);
         // Two chains side by side, one with a fork.
         let p = plan(&[vec![], vec![0], vec![0], vec![], vec![3]]).unwrap();
         assert_eq!(
@@ -1174,6 +1243,7 @@ mod tests {
             let p = plan(&deep).unwrap();
             assert_sound(&deep, &p);
             assert!(nesting(&p) > 6_000, "{}", nesting(&p));
+            assert_eq!(p.parallel_depth(), 3_333);
             let names: Vec<String> = (0..deep.len()).map(|i| format!("s{i}")).collect();
             let pass = |i: usize| {
                 Chain::state(
@@ -1200,6 +1270,30 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
+    }
+
+    #[test]
+    fn sets_past_the_hill_climb_plan_as_the_cubic_planner_did() {
+        // Connected, not series-parallel, between HILL_CLIMB_LIMIT and
+        // EXACT_SCORE_LIMIT steps: scored without refinement.
+        for (n, window, seed) in [(70, 6, 1), (90, 10, 2), (120, 4, 3), (100, 100, 4)] {
+            let deps = random_dag(n, window, seed);
+            assert_eq!(plan(&deps), reference::plan(&deps), "{n} {window} {seed}");
+        }
+    }
+
+    #[test]
+    fn plan_within_stops_past_its_depth() {
+        // 128 rungs nest 128 `Parallel` states; one more rung is one level too many.
+        let fits = ladder(3 * 128 + 1);
+        assert_eq!(plan_within(&fits, 128).map(|p| p.parallel_depth()), Ok(128));
+        let deeper = ladder(3 * 129 + 1);
+        assert_eq!(plan_within(&deeper, 128), Err(DagError::TooDeep(128)));
+        assert_eq!(
+            plan_within(&ladder(10_000), 128),
+            Err(DagError::TooDeep(128))
+        );
+        assert_eq!(plan_within(&fits, 1_000), plan(&fits));
     }
 
     #[test]
