@@ -9,6 +9,7 @@
 
 pub mod dpc_run;
 pub mod generate;
+pub mod large;
 pub mod measure;
 pub mod rng;
 pub mod yaml;

@@ -54,3 +54,24 @@ fn twenty_pipelines_synthesize_the_same_bytes_twice_and_a_rewrite_writes_nothing
         second.written
     );
 }
+
+#[test]
+fn the_large_cases_validate_and_synthesize_at_a_size_that_fits() {
+    use dpc_bench::large::{StepShape, many_steps, wide_condition};
+    let mut cases: Vec<(String, dpc_bench::generate::GeneratedOrg)> = StepShape::ALL
+        .into_iter()
+        .map(|shape| (format!("large-{}", shape.name()), many_steps(40, shape)))
+        .collect();
+    let max = dpc_model::contract::api::MAX_CONDITION_ITEMS;
+    cases.push(("large-condition".into(), wide_condition(max, true)));
+    for (tag, org) in cases {
+        let dir = temp_dir(&tag);
+        let out = temp_dir(&format!("{tag}-out"));
+        org.write(&dir).expect("write the organisation");
+        let synthesized = dpc_bench::dpc_run::run_once(&dir, &out);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&out);
+        let report = synthesized.unwrap_or_else(|e| panic!("{tag}: {e}"));
+        assert!(report.stacks >= 3, "{tag}");
+    }
+}

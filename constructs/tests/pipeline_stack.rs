@@ -848,3 +848,74 @@ fn limits_are_checked_at_synth_with_the_aws_figures() {
         json!({"pipeline": ["pipeline-x"], "account": ["444444444444"]})
     );
 }
+
+/// Pipelines too large for a template are refused at their `steps`, before their states
+/// are built when the step count or the plan's nesting already says so: 10,000 steps,
+/// 600 steps nested 200 `Parallel` states deep, and 300 nested 100 deep (which fits
+/// every count but not the template, indented).
+#[test]
+fn steps_that_cannot_fit_a_template_are_refused_at_steps() {
+    let org = load(&example("case-study"));
+    let base = org
+        .pipelines
+        .iter()
+        .find(|p| p.name == "pipeline-x")
+        .expect("pipeline-x")
+        .clone();
+    let steps_at = base
+        .places
+        .key("steps")
+        .cloned()
+        .expect("loaded from a file");
+    let ctx = dpc_constructs::pipeline::BuildContext {
+        platform: &org.platform,
+        step_renderers: &[],
+    };
+    let template_step = base.steps[0].clone();
+    // Rungs of a ladder: before(j), then rung j + 1 beside side(j), then after(j).
+    let ladder = |rungs: usize| -> Vec<Vec<usize>> {
+        let mut deps: Vec<Vec<usize>> = Vec::new();
+        for j in 0..rungs {
+            deps.push(if j == 0 { vec![] } else { vec![j - 1] });
+        }
+        for j in 0..rungs {
+            deps.push(vec![j]);
+        }
+        deps.push(vec![rungs - 1]);
+        let mut inner = 2 * rungs;
+        for j in (0..rungs).rev() {
+            deps.push(vec![inner, rungs + j]);
+            inner = deps.len() - 1;
+        }
+        deps
+    };
+    let chain = |n: usize| -> Vec<Vec<usize>> {
+        (0..n)
+            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
+            .collect()
+    };
+    for (deps, expected) in [
+        (chain(10_000), "10000 steps"),
+        (ladder(200), "more than 128 deep"),
+        (ladder(100), "bytes of its stack's template"),
+    ] {
+        let mut big = base.clone();
+        big.steps = deps
+            .iter()
+            .enumerate()
+            .map(|(i, ds)| {
+                let mut step = template_step.clone();
+                step.name = format!("s{i}");
+                step.depends_on = ds.iter().map(|d| format!("s{d}")).collect();
+                step
+            })
+            .collect();
+        let mut app = dpc_core::App::new();
+        let errors = dpc_constructs::pipeline::build(&mut app, &big, &ctx).expect_err("too large");
+        let found = errors
+            .iter()
+            .find(|e| e.code == "DM0311" && e.message.contains(expected))
+            .unwrap_or_else(|| panic!("{expected}: {errors:#?}"));
+        assert_eq!(found.location.as_ref(), Some(&steps_at), "{expected}");
+    }
+}

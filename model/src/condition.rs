@@ -104,13 +104,13 @@ impl Condition {
 
     /// The distinct upstream pipelines the tree names, in first-mention order.
     pub fn parents(&self) -> Vec<&PipelineId> {
-        let mut out: Vec<&PipelineId> = Vec::new();
-        for item in self.items() {
-            if !out.contains(&&item.pipeline) {
-                out.push(&item.pipeline);
-            }
-        }
-        out
+        // A set beside the list: a condition may name hundreds of parents.
+        let mut seen: std::collections::BTreeSet<&PipelineId> = std::collections::BTreeSet::new();
+        self.items()
+            .into_iter()
+            .map(|item| &item.pipeline)
+            .filter(|p| seen.insert(p))
+            .collect()
     }
 
     /// Evaluates the tree given which leaves hold: `holds(item)` answers for one leaf.

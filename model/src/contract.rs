@@ -259,6 +259,15 @@ pub mod api {
     pub const CHANNELS_RESOURCE: &str = "channels";
     /// Slack API: `POST /messages`.
     pub const MESSAGES_RESOURCE: &str = "messages";
+    /// The most condition items the dependency API accepts for one pipeline. It stores
+    /// the whole condition once per parent (so the trigger manager finds a parent's
+    /// children with one query), so a registration writes items × condition bytes, and
+    /// the request must fit its 64 KiB body; the loader rejects more, so that synth
+    /// fails rather than the deploy.
+    pub const MAX_CONDITION_ITEMS: usize = 200;
+    /// The deepest nesting of condition groups the dependency API accepts (the
+    /// `executions` block itself is level 1).
+    pub const MAX_CONDITION_DEPTH: usize = 8;
 }
 
 /// The central stack's physical names that are not in SPEC's table.

@@ -93,8 +93,12 @@ pub fn evaluate(
         changed: false,
         firing: None,
     };
-    let parents = trigger.condition.parents();
-    if !parents.contains(&&event.pipeline) {
+    let names_it = trigger
+        .condition
+        .items()
+        .iter()
+        .any(|item| item.pipeline == event.pipeline);
+    if !names_it {
         return unchanged();
     }
     if !event.becomes_latest(state.latest(&event.pipeline)) {
@@ -135,16 +139,27 @@ pub fn explain(
     clock: Timestamp,
 ) -> Option<Waiting> {
     let now = effective_clock(trigger, state, clock);
-    let mut check = |item: &ConditionItem| check_item(item, state, trigger.within, now).err();
+    let latest = state.latest_by_pipeline();
+    let mut check = |item: &ConditionItem| {
+        check_latest(
+            item,
+            latest.get(&item.pipeline).copied(),
+            state.last_trigger_time,
+            trigger.within,
+            now,
+        )
+        .err()
+    };
     pending(&trigger.condition, &mut check)
 }
 
 /// The `upstream` of a trigger event: account → pipeline → latest status, for every
 /// parent `condition` names that has an event in `state`.
 pub fn upstream(condition: &Condition, state: &ChildState) -> Upstream {
+    let latest = state.latest_by_pipeline();
     let mut out = Upstream::new();
     for parent in condition.parents() {
-        if let Some(event) = state.latest(parent) {
+        if let Some(event) = latest.get(parent) {
             out.entry(parent.account.clone())
                 .or_default()
                 .insert(parent.name.clone(), event.status.clone());
@@ -164,7 +179,25 @@ pub fn check_item(
     within: Duration,
     now: Timestamp,
 ) -> Result<(), UnmetReason> {
-    let Some(latest) = state.latest(&item.pipeline) else {
+    check_latest(
+        item,
+        state.latest(&item.pipeline),
+        state.last_trigger_time,
+        within,
+        now,
+    )
+}
+
+// `check_item` given the item's latest event (looked up once per decision, not once
+// per item).
+fn check_latest(
+    item: &ConditionItem,
+    latest: Option<&StatusEvent>,
+    last_trigger_time: Option<Timestamp>,
+    within: Duration,
+    now: Timestamp,
+) -> Result<(), UnmetReason> {
+    let Some(latest) = latest else {
         return Err(UnmetReason::NoEvent);
     };
     if !latest.status.matches(&item.status) {
@@ -173,7 +206,7 @@ pub fn check_item(
             time: latest.time,
         });
     }
-    if let Some(last) = state.last_trigger_time
+    if let Some(last) = last_trigger_time
         && latest.time <= last
     {
         return Err(UnmetReason::NotAfterLastTrigger {
@@ -193,17 +226,26 @@ pub fn check_item(
 }
 
 fn holds_at(trigger: &ExecutionsTrigger, state: &ChildState, now: Timestamp) -> bool {
-    trigger
-        .condition
-        .eval(&mut |item| check_item(item, state, trigger.within, now).is_ok())
+    let latest = state.latest_by_pipeline();
+    trigger.condition.eval(&mut |item| {
+        check_latest(
+            item,
+            latest.get(&item.pipeline).copied(),
+            state.last_trigger_time,
+            trigger.within,
+            now,
+        )
+        .is_ok()
+    })
 }
 
 fn effective_clock(trigger: &ExecutionsTrigger, state: &ChildState, clock: Timestamp) -> Timestamp {
+    let latest = state.latest_by_pipeline();
     trigger
         .condition
         .parents()
         .into_iter()
-        .filter_map(|p| state.latest(p).map(|e| e.time))
+        .filter_map(|p| latest.get(p).map(|e| e.time))
         .fold(clock, Timestamp::max)
 }
 

@@ -143,13 +143,19 @@ pub fn simulate(
     events: &[ScenarioEvent],
 ) -> Timeline {
     let mut children: Vec<(&PipelineId, &ExecutionsTrigger)> = Vec::new();
+    let mut listed: std::collections::BTreeSet<&PipelineId> = std::collections::BTreeSet::new();
     for (id, trigger) in pipelines {
         if let Some(trigger) = trigger
-            && !children.iter().any(|(known, _)| *known == id)
+            && listed.insert(id)
         {
             children.push((id, trigger));
         }
     }
+    // Each child's parents, once, rather than collected again for every event.
+    let parents: Vec<std::collections::BTreeSet<&PipelineId>> = children
+        .iter()
+        .map(|(_, trigger)| trigger.condition.parents().into_iter().collect())
+        .collect();
     let mut states = vec![ChildState::default(); children.len()];
     let executions = resolve_executions(events);
     let mut log = RunLog::new();
@@ -169,8 +175,10 @@ pub fn simulate(
         let recorded = log.record(&event);
         let mut fired = Vec::new();
         let mut waiting = Vec::new();
-        for ((id, trigger), state) in children.iter().zip(states.iter_mut()) {
-            if !trigger.condition.parents().contains(&&event.pipeline) {
+        for (((id, trigger), state), parents) in
+            children.iter().zip(states.iter_mut()).zip(&parents)
+        {
+            if !parents.contains(&event.pipeline) {
                 continue;
             }
             if recorded != Recorded::Duplicate {

@@ -67,6 +67,24 @@ impl ChildState {
             .max_by(|a, b| a.precedence(b))
     }
 
+    /// Every pipeline's latest event, as [`ChildState::latest`] would answer for each,
+    /// built once: a decision asks for every item of a condition that may have
+    /// hundreds, and one scan of `parents` per item would make it quadratic.
+    pub fn latest_by_pipeline(&self) -> BTreeMap<&PipelineId, &StatusEvent> {
+        let mut out: BTreeMap<&PipelineId, &StatusEvent> = BTreeMap::new();
+        for event in &self.parents {
+            // `max_by` keeps the last of equal maxima; so does replacing unless the
+            // kept one is strictly greater.
+            match out.get(&event.pipeline) {
+                Some(kept) if kept.precedence(event) == std::cmp::Ordering::Greater => {}
+                _ => {
+                    out.insert(&event.pipeline, event);
+                }
+            }
+        }
+        out
+    }
+
     /// The state of a pipeline that starts listening now: its parents' latest events
     /// from the run log (`latest`), and no trigger yet.
     pub fn seed(
@@ -215,5 +233,36 @@ mod tests {
         };
         let latest = state.latest(&PipelineId::new("222222222222", "listings"));
         assert_eq!(latest.map(|e| e.execution.as_str()), Some("r2"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_index_answers_as_latest_does_for_any_parents_list(
+            entries in proptest::collection::vec((0usize..3, 0usize..3, 0usize..3, 0u32..3, 0usize..3), 0..12),
+        ) {
+            let names = ["listings", "searches", "clicks"];
+            let statuses = [Status::Succeeded, Status::Failed, Status::Running];
+            let times = ["2026-11-26T03:40:00Z", "2026-11-26T03:40:00Z", "2026-11-26T09:10:00Z"];
+            let parents: Vec<StatusEvent> = entries
+                .iter()
+                .map(|&(n, e, s, r, t)| StatusEvent {
+                    redrive_count: r,
+                    ..ev(names[n], &format!("r{e}"), statuses[s], times[t])
+                })
+                .collect();
+            let state = ChildState { parents, last_trigger_time: None };
+            let index = state.latest_by_pipeline();
+            for name in names {
+                let id = PipelineId::new("222222222222", name);
+                let by_scan = state.latest(&id);
+                let by_index = index.get(&id).copied();
+                let same = match (by_scan, by_index) {
+                    (Some(a), Some(b)) => std::ptr::eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                proptest::prop_assert!(same, "{}", name);
+            }
+        }
     }
 }

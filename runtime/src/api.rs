@@ -236,10 +236,10 @@ pub fn check_pipeline_name(name: &str) -> Result<(), Rejection> {
     }
 }
 
-/// The most condition items one pipeline may list.
-pub const MAX_CONDITION_ITEMS: usize = 200;
-/// The deepest nesting of groups.
-pub const MAX_CONDITION_DEPTH: usize = 8;
+/// The most condition items one pipeline may list (the loader checks the same limit).
+pub const MAX_CONDITION_ITEMS: usize = dpc_model::contract::api::MAX_CONDITION_ITEMS;
+/// The deepest nesting of groups (the loader checks the same limit).
+pub const MAX_CONDITION_DEPTH: usize = dpc_model::contract::api::MAX_CONDITION_DEPTH;
 
 /// A condition as the trigger semantics need it: at least one item, every group
 /// non-empty, every item with a status, valid pipeline ids, not naming `child`

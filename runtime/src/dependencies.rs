@@ -380,6 +380,35 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_condition_the_loader_accepts_fits_the_api_body() {
+        // As many items as the loader lets through, each naming its own parent by the
+        // longest name, with every status.
+        let parent =
+            |i: usize| PipelineId::new("123456789012", format!("p{i:03}{}", "x".repeat(58)));
+        let items = (0..api::MAX_CONDITION_ITEMS)
+            .map(|i| {
+                dpc_model::ConditionNode::Item(dpc_model::ConditionItem {
+                    pipeline: parent(i),
+                    status: dpc_model::Status::ALL.to_vec(),
+                })
+            })
+            .collect();
+        let condition = Condition {
+            all_of: items,
+            ..Condition::default()
+        };
+        assert!(api::check_condition(&condition, &child()).is_ok());
+        let request = DependenciesRequest {
+            trigger: TriggerKind::Executions,
+            parents: Some((0..api::MAX_CONDITION_ITEMS).map(parent).collect()),
+            condition: Some(condition),
+            within_seconds: Some(MAX_WITHIN_SECS),
+        };
+        let bytes = serde_json::to_vec(&request).unwrap().len();
+        assert!(bytes <= api::MAX_BODY_BYTES, "{bytes} bytes");
+    }
+
+    #[test]
     fn requests_are_checked_strictly() {
         let ok = body(r#"{"trigger":"executions","withinSeconds":86400,
             "condition":{"operator":"AND","allOf":[{"item":{"pipeline":{"account":"222222222222","name":"listings"},"status":["SUCCEEDED"]}}],"anyOf":[]},

@@ -475,16 +475,23 @@ impl TriggerManager {
         trigger: &ExecutionsTrigger,
         event: &StatusEvent,
     ) -> Result<(), Error> {
+        // Which parents the state has, once: a condition may name hundreds.
+        let known: std::collections::BTreeSet<PipelineId> =
+            state.parents.iter().map(|e| e.pipeline.clone()).collect();
+        let before = state.parents.len();
         for parent in trigger.condition.parents() {
-            if state.latest(parent).is_some() {
+            if known.contains(parent) {
                 continue;
             }
             if let Some((latest, _)) = self.latest(parent).await?
                 && latest.key() != event.key()
             {
                 state.parents.push(latest);
-                state.parents.sort_by(|a, b| a.pipeline.cmp(&b.pipeline));
             }
+        }
+        // One stable sort gives the order sorting after each push would.
+        if state.parents.len() != before {
+            state.parents.sort_by(|a, b| a.pipeline.cmp(&b.pipeline));
         }
         Ok(())
     }

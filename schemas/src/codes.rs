@@ -101,6 +101,10 @@ pub const SCRIPT_OUTSIDE_PROJECT: &str = "DM0225";
 pub const TOO_MANY_TAGS: &str = "DM0226";
 /// A description longer than the stack description CloudFormation takes allows.
 pub const DESCRIPTION_TOO_LONG: &str = "DM0227";
+/// A condition with more items, or groups nested deeper, than the central dependency
+/// API accepts ([`dpc_model::contract::api::MAX_CONDITION_ITEMS`],
+/// [`dpc_model::contract::api::MAX_CONDITION_DEPTH`]).
+pub const CONDITION_TOO_LARGE: &str = "DM0228";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

@@ -374,14 +374,17 @@ fn root_display(platform_display: &str) -> PathBuf {
 
 /// Files in load order (platform first, then pipelines by path), then by position.
 fn sort(diagnostics: &mut [Diagnostic], platform: &str, pipelines: &[(PathBuf, String)]) {
+    // A map, not a search per comparison: a large organisation can have many files and
+    // a broken one many diagnostics.
+    let mut positions: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, (_, d)) in pipelines.iter().enumerate() {
+        positions.entry(d.as_str()).or_insert(i + 2);
+    }
     let order = |file: &str| -> usize {
         if file == platform {
             1
         } else {
-            pipelines
-                .iter()
-                .position(|(_, d)| d == file)
-                .map_or(usize::MAX, |i| i + 2)
+            positions.get(file).copied().unwrap_or(usize::MAX)
         }
     };
     diagnostics.sort_by_key(|d| match &d.location {
@@ -515,7 +518,8 @@ fn organisation_checks(
 
     // References: unknown upstreams, self-dependencies, and the graph for cycles.
     let idents: Vec<&(String, String)> = owners.keys().copied().collect();
-    let index = |ident: &(String, String)| idents.iter().position(|i| *i == ident);
+    // `owners` is a BTreeMap, so its keys are sorted.
+    let index = |ident: &(String, String)| idents.binary_search(&ident).ok();
     // A pipeline.yaml too broken to name its pipeline (invalid YAML) may be the upstream
     // another names: its own error is the one mistake, not an "unknown upstream" too.
     let unnamed = loaded.iter().any(|p| p.ident.is_none());

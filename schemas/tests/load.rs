@@ -318,3 +318,126 @@ fn diagnostics_carry_the_lines_read_so_the_printer_reads_no_file() {
         "{text}"
     );
 }
+
+/// An organisation of `upstreams` one-step pipelines and one `roll-up` whose condition
+/// is `condition` (YAML under `executions:`, indented four spaces).
+fn roll_up(name: &str, upstreams: usize, condition: &str) -> PathBuf {
+    let dir = scratch(name);
+    write(&dir.join("platform.yaml"), PLATFORM);
+    for i in 0..upstreams {
+        write(
+            &dir.join(format!("s{i}/pipeline.yaml")),
+            &format!(
+                "name: s{i}\naccount: core-data\nsteps:\n  - {{ name: a, type: shell, command: echo }}\n"
+            ),
+        );
+    }
+    write(
+        &dir.join("roll-up/pipeline.yaml"),
+        &format!(
+            "name: roll-up\naccount: core-data\ntrigger:\n  executions:\n{condition}steps:\n  - {{ name: a, type: shell, command: echo }}\n"
+        ),
+    );
+    dir
+}
+
+fn items(range: std::ops::Range<usize>, indent: usize) -> String {
+    range
+        .map(|i| {
+            format!(
+                "{}- {{ name: s{i}, account: core-data, status: [SUCCEEDED] }}\n",
+                " ".repeat(indent)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_condition_over_the_central_apis_item_limit_is_refused_at_the_item_past_it() {
+    let max = dpc_model::contract::api::MAX_CONDITION_ITEMS;
+    let at_limit = roll_up(
+        "condition-at-limit",
+        max,
+        &format!("    allOf:\n{}", items(0..max, 6)),
+    );
+    assert!(load_organisation(&at_limit).is_ok());
+    // 1,000 items: one error, on the line of item 201 (line 6 is the first item).
+    let over = roll_up(
+        "condition-over-limit",
+        1_000,
+        &format!(
+            "    allOf:\n{}    anyOf:\n{}",
+            items(0..600, 6),
+            items(600..1_000, 6)
+        ),
+    );
+    let errors = load_organisation(&over).expect_err("too many items");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].code, "DM0228");
+    assert!(
+        errors[0].message.contains("1000 items"),
+        "{}",
+        errors[0].message
+    );
+    let at = errors[0].location.as_ref().expect("located");
+    assert!(at.file.ends_with("roll-up/pipeline.yaml"), "{}", at.file);
+    assert_eq!(at.line, 6 + max);
+}
+
+#[test]
+fn condition_groups_nested_past_the_central_apis_depth_are_refused_where_too_deep() {
+    let max = dpc_model::contract::api::MAX_CONDITION_DEPTH;
+    // `depth` groups inside the executions block, each holding the next.
+    let nested = |depth: usize| {
+        let mut text = String::from("    allOf:\n");
+        let mut indent = 6;
+        for _ in 0..depth {
+            text.push_str(&format!("{}- anyOf:\n", " ".repeat(indent)));
+            indent += 4;
+        }
+        text + &items(0..1, indent)
+    };
+    assert!(load_organisation(&roll_up("groups-at-limit", 1, &nested(max - 1))).is_ok());
+    let errors =
+        load_organisation(&roll_up("groups-over-limit", 1, &nested(max))).expect_err("too deep");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].code, "DM0228");
+    // Group k (at level k + 1) is on line 5 + k: the one at level max + 1 is reported.
+    let at = errors[0].location.as_ref().expect("located");
+    assert_eq!(at.line, 5 + max);
+}
+
+#[test]
+fn ten_thousand_steps_load_and_a_cycle_through_all_of_them_is_named_once() {
+    let dir = scratch("ten-thousand-steps");
+    write(&dir.join("platform.yaml"), PLATFORM);
+    let steps = |cycle: bool| -> String {
+        (0..10_000)
+            .map(|i| {
+                let dep = match i {
+                    0 if cycle => " dependsOn: [s9999],".to_string(),
+                    0 => String::new(),
+                    i => format!(" dependsOn: [s{}],", i - 1),
+                };
+                format!("  - {{ name: s{i}, type: shell,{dep} command: echo }}\n")
+            })
+            .collect()
+    };
+    write(
+        &dir.join("p/pipeline.yaml"),
+        &format!("name: p\naccount: core-data\nsteps:\n{}", steps(false)),
+    );
+    let (org, _) = load_organisation(&dir).expect("valid");
+    assert_eq!(org.pipelines[0].steps.len(), 10_000);
+    assert_eq!(
+        org.pipelines[0].places.key("steps").map(|l| l.line),
+        Some(3)
+    );
+    write(
+        &dir.join("p/pipeline.yaml"),
+        &format!("name: p\naccount: core-data\nsteps:\n{}", steps(true)),
+    );
+    let errors = load_organisation(&dir).expect_err("a cycle");
+    assert_eq!(errors.len(), 1, "{:?}", errors.first());
+    assert_eq!(errors[0].code, "DM0203");
+}

@@ -2,11 +2,13 @@
 //! organisations, each run in a fresh child process (wall time from outside, phase times
 //! and peak memory from inside), re-synth after one pipeline changed (checking that only
 //! files whose bytes changed were written), and the same organisations synthesized by
-//! the AWS CDK peer app in bench/cdk-peer.
+//! the AWS CDK peer app in bench/cdk-peer. `--large` measures single pipelines at the
+//! edge of scale instead: thousands of steps, a condition of a thousand items.
 
 use clap::{Parser, Subcommand, ValueEnum};
 use dpc_bench::dpc_run::{self, MARKER};
 use dpc_bench::generate::{GenOptions, GeneratedOrg, generate};
+use dpc_bench::large::{self, StepShape};
 use dpc_bench::measure::{self, ChildRun, Machine, compare, median, snapshot};
 use serde_json::Value;
 use std::fs;
@@ -49,6 +51,17 @@ struct Args {
     /// Where the organisations and outputs go; default target/dpc-bench.
     #[arg(long)]
     work: Option<PathBuf>,
+    /// Measure single large pipelines instead of organisations: `--steps` steps in each
+    /// shape (chain, DAG, fan-out, nested ladder), and a roll-up waiting for
+    /// `--condition-items` upstream pipelines (with and without its condition).
+    #[arg(long)]
+    large: bool,
+    /// Steps of each large pipeline (with `--large`; a comma-separated list).
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000])]
+    steps: Vec<usize>,
+    /// Items of the large condition (with `--large`).
+    #[arg(long, default_value_t = 1_000)]
+    condition_items: usize,
 }
 
 #[derive(Subcommand)]
@@ -56,6 +69,15 @@ enum Child {
     /// One validate + synth + write in this process; prints a `DPC-BENCH {json}` line.
     #[command(hide = true)]
     Child {
+        #[arg(long)]
+        org: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// As `child`, but a refusal is an outcome too: prints whether the organisation was
+    /// synthesized or rejected, and with which diagnostics.
+    #[command(hide = true)]
+    Outcome {
         #[arg(long)]
         org: PathBuf,
         #[arg(long)]
@@ -72,10 +94,17 @@ enum CdkMode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(Child::Child { org, out }) = &args.child {
-        return child(org, out);
+    match &args.child {
+        Some(Child::Child { org, out }) => return child(org, out),
+        Some(Child::Outcome { org, out }) => return outcome(org, out),
+        None => {}
     }
-    match bench(&args) {
+    let result = if args.large {
+        bench_large(&args)
+    } else {
+        bench(&args)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench: {e}");
@@ -95,6 +124,135 @@ fn child(org: &Path, out: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn outcome(org: &Path, out: &Path) -> ExitCode {
+    let started = std::time::Instant::now();
+    let result = dpc_run::run_once(org, out);
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    let report = match result {
+        Ok(report) => serde_json::json!({
+            "outcome": "synthesized",
+            "ms": ms,
+            "loadMs": report.load_ms,
+            "synthMs": report.synth_ms,
+            "writeMs": report.write_ms,
+            "bytes": report.bytes,
+            "stacks": report.stacks,
+        }),
+        Err(text) => serde_json::json!({"outcome": "rejected", "ms": ms, "message": text}),
+    };
+    let mut report = report;
+    if let Some(map) = report.as_object_mut() {
+        map.insert("peakKiB".into(), measure::peak_rss_kib().into());
+    }
+    println!("{MARKER} {report}");
+    ExitCode::SUCCESS
+}
+
+/// One large case: warm-up, then `runs` fresh processes into an empty folder; the
+/// median wall time and the last run's outcome.
+fn measure_large(label: &str, org: &GeneratedOrg, work: &Path, runs: usize) -> io::Result<()> {
+    let slug: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let org_dir = work.join(format!("large-{slug}"));
+    org.write(&org_dir)?;
+    let out = work.join(format!("large-out-{slug}"));
+    let yaml_bytes: usize = org.files.iter().map(|(_, text)| text.len()).sum();
+    let mut timed: Vec<ChildRun> = Vec::new();
+    for i in 0..=runs {
+        clear(&out)?;
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .arg("outcome")
+            .arg("--org")
+            .arg(&org_dir)
+            .arg("--out")
+            .arg(&out);
+        let run = measure::run_child(command, MARKER)?;
+        if i > 0 {
+            timed.push(run);
+        }
+    }
+    let wall = median(&timed.iter().map(|r| r.wall_ms).collect::<Vec<_>>());
+    let inside = median(
+        &timed
+            .iter()
+            .map(|r| number(&r.report, "ms"))
+            .collect::<Vec<_>>(),
+    );
+    let peak = timed
+        .iter()
+        .map(|r| number(&r.report, "peakKiB"))
+        .fold(0.0, f64::max)
+        / 1024.0;
+    let last = timed
+        .last()
+        .map(|r| r.report.clone())
+        .unwrap_or(Value::Null);
+    let what = match last["outcome"].as_str() {
+        Some("synthesized") => format!(
+            "synthesized: {} stacks, {:.1} MB (load {:.0} / synth {:.0} / write {:.0} ms)",
+            last["stacks"],
+            number(&last, "bytes") / 1e6,
+            number(&last, "loadMs"),
+            number(&last, "synthMs"),
+            number(&last, "writeMs")
+        ),
+        _ => format!(
+            "rejected: {}",
+            last["message"].as_str().unwrap_or("?").replace('\n', " / ")
+        ),
+    };
+    println!(
+        "| {label} | {:.1} MB of YAML | {inside:.0} ms | {wall:.0} ms | {peak:.0} MiB | {what} |",
+        yaml_bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+fn bench_large(args: &Args) -> io::Result<()> {
+    let work = args
+        .work
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dpc-bench"));
+    fs::create_dir_all(&work)?;
+    let machine = Machine::detect();
+    println!(
+        "machine: {} CPUs ({}), {:.1} GiB; load average at start {}",
+        machine.cpus,
+        machine.cpu_model,
+        machine.memory_gib,
+        measure::load_average()
+    );
+    let runs = args.runs.max(1);
+    println!(
+        "\n| case | input | validate + synth + write, in process (median of {runs}) | process wall | peak RSS | outcome |"
+    );
+    println!("|---|---:|---:|---:|---:|---|");
+    for &steps in &args.steps {
+        for shape in StepShape::ALL {
+            let label = format!("{steps} steps, {}", shape.name());
+            measure_large(&label, &large::many_steps(steps, shape), &work, runs)?;
+        }
+    }
+    let n = args.condition_items;
+    for condition in [false, true] {
+        let label = if condition {
+            format!("{n}-item condition")
+        } else {
+            format!("{n} upstreams, no condition")
+        };
+        measure_large(&label, &large::wide_condition(n, condition), &work, runs)?;
+    }
+    println!("\nload average at end {}", measure::load_average());
+    let trash = work.join("trash");
+    if trash.exists() {
+        fs::remove_dir_all(&trash)?;
+    }
+    Ok(())
 }
 
 /// Medians over the timed runs of one size.

@@ -88,6 +88,7 @@ pub fn build(
 ) -> Result<PipelineStack, Vec<Diagnostic>> {
     let one = |d: Diagnostic| vec![d];
     let setup = AccountSetup::new(&pipeline.account.id, &pipeline.account.region);
+    fits_a_template(pipeline).map_err(one)?;
     let plan = plan(pipeline).map_err(one)?;
 
     let artifact_id = naming::pipeline_artifact_id(&pipeline.account.alias, &pipeline.name);
@@ -301,6 +302,17 @@ pub fn build(
         emr::subst::SECURITY_CONFIGURATION.to_owned(),
         ssm(setup::SSM_SECURITY_CONFIGURATION),
     );
+    let located = |mut errors: Vec<Diagnostic>| {
+        for d in &mut errors {
+            if d.code == crate::stepfunctions::state_machine::DEFINITION_TOO_LARGE
+                && d.location.is_none()
+                && let Some(at) = pipeline.places.key("steps")
+            {
+                d.location = Some(at.clone());
+            }
+        }
+        errors
+    };
     let state_machine = StateMachine::new(
         &mut scope,
         "StateMachine",
@@ -316,7 +328,8 @@ pub fn build(
             },
             tags: Vec::new(),
         },
-    )?;
+    )
+    .map_err(located)?;
 
     if pipeline.trigger != Trigger::Manual {
         let trigger_role = Role::new(
@@ -355,10 +368,63 @@ pub fn build(
     })
 }
 
+/// The deepest the steps' plan may nest `Parallel` states. Each level indents every
+/// state inside it by another 8 bytes in the template (4 JSON levels of 2 spaces), and
+/// a level holds at least a `Parallel` state and two steps, some 24 lines: 128 levels
+/// indent about 24 · 8 · 128²/2 ≈ 1.6 MB, past CloudFormation's 1 MB for a whole
+/// template, so no definition this deep can deploy. Refusing it before the states are
+/// built also bounds how deep every later walk of the definition goes.
+pub const MAX_PARALLEL_DEPTH: usize = 128;
+
+/// Refuses a pipeline with so many steps that their states alone are past
+/// CloudFormation's 1 MB template ([`MAX_STEPS_IN_A_TEMPLATE`]), before anything is
+/// planned or built.
+///
+/// # Errors
+/// `DM0311`, at the pipeline's `steps`.
+pub fn fits_a_template(pipeline: &Pipeline) -> Result<(), Diagnostic> {
+    if pipeline.steps.len() <= MAX_STEPS_IN_A_TEMPLATE {
+        return Ok(());
+    }
+    Err(too_large(
+        pipeline,
+        format!(
+            "pipeline `{}` has {} steps; each step's states take at least {MIN_STEP_TEMPLATE_BYTES} bytes of the template, so more than {MAX_STEPS_IN_A_TEMPLATE} cannot fit CloudFormation's 1 MB template",
+            pipeline.name,
+            pipeline.steps.len()
+        ),
+    ))
+}
+
+fn too_large(pipeline: &Pipeline, message: String) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        crate::stepfunctions::state_machine::DEFINITION_TOO_LARGE,
+        message,
+    )
+    .with_label("these steps")
+    .with_help("split the pipeline into smaller pipelines chained by an `executions` trigger, or let fewer steps wait for each other in nested groups");
+    if let Some(at) = pipeline.places.key("steps") {
+        d = d.at(at.clone());
+    }
+    d
+}
+
+/// The fewest bytes one step's states take in a pipeline template as dpc writes it.
+/// A step is at least a `Task` state inside the `Run steps` branch, whose states' names
+/// are indented 20 spaces and their fields 22: the name's line (27 bytes or more),
+/// `"Type": "Task"` (38), `"Resource"` with an ARN (53), `"Next"` or `"End"` (34) and the
+/// closing brace (23) already make 175.
+pub const MIN_STEP_TEMPLATE_BYTES: usize = 150;
+
+/// More steps than this cannot fit a 1 MB template (see [`MIN_STEP_TEMPLATE_BYTES`]).
+pub const MAX_STEPS_IN_A_TEMPLATE: usize =
+    dpc_core::lint::MAX_TEMPLATE_BYTES / MIN_STEP_TEMPLATE_BYTES;
+
 /// How the pipeline's steps run.
 ///
 /// # Errors
-/// A dependency on a step that does not exist, or a cycle (`DM0314`).
+/// A dependency on a step that does not exist, or a cycle (`DM0314`); a plan nested
+/// deeper than [`MAX_PARALLEL_DEPTH`] (`DM0311`, at `steps`).
 pub fn plan(pipeline: &Pipeline) -> Result<Plan, Diagnostic> {
     let index: IndexMap<&str, usize> = pipeline
         .steps
@@ -385,8 +451,17 @@ pub fn plan(pipeline: &Pipeline) -> Result<Plan, Diagnostic> {
         }
         deps.push(ds);
     }
-    dag::plan(&deps).map_err(|e| {
+    dag::plan_within(&deps, MAX_PARALLEL_DEPTH).map_err(|e| {
         let message = match e {
+            dag::DagError::TooDeep(limit) => {
+                return too_large(
+                    pipeline,
+                    format!(
+                        "the steps of pipeline `{}` nest `Parallel` states more than {limit} deep; a definition nested that deep cannot fit CloudFormation's 1 MB template (its indentation alone is larger)",
+                        pipeline.name
+                    ),
+                );
+            }
             dag::DagError::Cycle(steps) => {
                 let names: Vec<&str> = steps
                     .iter()

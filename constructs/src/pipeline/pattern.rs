@@ -116,7 +116,7 @@ fn normal_form(condition: &Condition) -> Option<Vec<Alternative>> {
     } else {
         let mut acc = vec![Alternative::new()];
         for n in &condition.all_of {
-            acc = and(&acc, &node(n)?)?;
+            acc = and(acc, &node(n)?)?;
         }
         Some(acc)
     };
@@ -131,7 +131,7 @@ fn normal_form(condition: &Condition) -> Option<Vec<Alternative>> {
     };
     let combined = match (all, any) {
         (Some(a), Some(b)) => match condition.operator {
-            Operator::And => and(&a, &b)?,
+            Operator::And => and(a, &b)?,
             Operator::Or => a.into_iter().chain(b).collect(),
         },
         (Some(a), None) => a,
@@ -142,11 +142,17 @@ fn normal_form(condition: &Condition) -> Option<Vec<Alternative>> {
     (simplified.len() <= MAX_ALTERNATIVES).then_some(simplified)
 }
 
-fn and(left: &[Alternative], right: &[Alternative]) -> Option<Vec<Alternative>> {
+// Each left alternative is moved into its last pairing rather than cloned, so an
+// `allOf` of n items grows one alternative in place instead of copying it n times.
+fn and(left: Vec<Alternative>, right: &[Alternative]) -> Option<Vec<Alternative>> {
     let mut out = Vec::new();
-    for l in left {
-        'pairs: for r in right {
-            let mut merged = l.clone();
+    for mut l in left {
+        'pairs: for (k, r) in right.iter().enumerate() {
+            let mut merged = if k + 1 == right.len() {
+                std::mem::take(&mut l)
+            } else {
+                l.clone()
+            };
             for (parent, statuses) in r {
                 match merged.get_mut(parent) {
                     Some(existing) => {
@@ -171,18 +177,56 @@ fn and(left: &[Alternative], right: &[Alternative]) -> Option<Vec<Alternative>> 
 
 // Drops alternatives that another alternative already covers (it asks for no more,
 // on fewer or the same parents) and exact duplicates, keeping the first written.
+//
+// Every pair is compared, and an `and` may hand over thousands of alternatives that
+// share an `allOf` of many items; so the entries all alternatives share are set aside
+// first (they hold on both sides of every comparison), and the rest are compared as
+// small sorted lists of (parent number, status bits).
 fn simplify(alternatives: Vec<Alternative>) -> Vec<Alternative> {
-    let covers = |weaker: &Alternative, stronger: &Alternative| {
-        weaker
-            .iter()
-            .all(|(parent, statuses)| stronger.get(parent).is_some_and(|s| s.is_subset(statuses)))
+    let Some((first, others)) = alternatives.split_first() else {
+        return alternatives;
+    };
+    let common: BTreeSet<&PipelineId> = first
+        .iter()
+        .filter(|(parent, statuses)| others.iter().all(|alt| alt.get(*parent) == Some(statuses)))
+        .map(|(parent, _)| parent)
+        .collect();
+    let mut numbers: BTreeMap<&PipelineId, usize> = BTreeMap::new();
+    let bits = |statuses: &BTreeSet<Status>| {
+        statuses.iter().fold(0u8, |acc, s| {
+            acc | 1 << Status::ALL.iter().position(|a| a == s).unwrap_or(0)
+        })
+    };
+    // BTreeMap iteration is by parent, and numbers are given in first-seen order, so
+    // each list is sorted by parent but not by number: sort it.
+    let own: Vec<Vec<(usize, u8)>> = alternatives
+        .iter()
+        .map(|alt| {
+            let mut list: Vec<(usize, u8)> = alt
+                .iter()
+                .filter(|(p, _)| !common.contains(p))
+                .map(|(p, statuses)| {
+                    let next = numbers.len();
+                    (*numbers.entry(p).or_insert(next), bits(statuses))
+                })
+                .collect();
+            list.sort_unstable();
+            list
+        })
+        .collect();
+    // A parent outside `common` is never one `common` holds, so `weaker`'s remaining
+    // entries are exactly what `stronger` must match (as tightly or tighter).
+    let covers = |weaker: usize, stronger: usize| {
+        own[weaker].iter().all(|&(parent, loose)| {
+            own[stronger]
+                .binary_search_by_key(&parent, |&(p, _)| p)
+                .is_ok_and(|at| own[stronger][at].1 & !loose == 0)
+        })
     };
     let mut kept: Vec<Alternative> = Vec::new();
     for (i, alt) in alternatives.iter().enumerate() {
-        let redundant = alternatives
-            .iter()
-            .enumerate()
-            .any(|(j, other)| j != i && covers(other, alt) && (!covers(alt, other) || j < i));
+        let redundant =
+            (0..alternatives.len()).any(|j| j != i && covers(j, i) && (!covers(i, j) || j < i));
         if !redundant {
             kept.push(alt.clone());
         }
@@ -304,5 +348,58 @@ mod tests {
         let p = trigger_pattern(&PipelineId::new("9", "x"), &big);
         assert!(p.statuses_dropped.is_some());
         assert!(p.pattern.to_json()["detail"].get("upstream").is_none());
+    }
+
+    // The comparison as it was written first: every pair on whole alternatives.
+    fn simplify_by_pairs(alternatives: Vec<Alternative>) -> Vec<Alternative> {
+        let covers = |weaker: &Alternative, stronger: &Alternative| {
+            weaker.iter().all(|(parent, statuses)| {
+                stronger.get(parent).is_some_and(|s| s.is_subset(statuses))
+            })
+        };
+        let mut kept: Vec<Alternative> = Vec::new();
+        for (i, alt) in alternatives.iter().enumerate() {
+            let redundant = alternatives
+                .iter()
+                .enumerate()
+                .any(|(j, other)| j != i && covers(other, alt) && (!covers(alt, other) || j < i));
+            if !redundant {
+                kept.push(alt.clone());
+            }
+        }
+        kept
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn simplify_keeps_what_comparing_whole_alternatives_kept(
+            alternatives in proptest::collection::vec(
+                proptest::collection::btree_map(0usize..4, 1u8..32, 0..4),
+                0..10,
+            ),
+            shared in proptest::collection::btree_map(4usize..6, 1u8..32, 0..3),
+        ) {
+            let alternatives: Vec<Alternative> = alternatives
+                .into_iter()
+                .map(|alt| {
+                    alt.into_iter()
+                        .chain(shared.clone())
+                        .map(|(p, bits)| {
+                            let statuses = Status::ALL
+                                .into_iter()
+                                .enumerate()
+                                .filter(|(i, _)| bits >> i & 1 == 1)
+                                .map(|(_, s)| s)
+                                .collect();
+                            (PipelineId::new("222222222222", format!("p{p}")), statuses)
+                        })
+                        .collect()
+                })
+                .collect();
+            proptest::prop_assert_eq!(
+                simplify(alternatives.clone()),
+                simplify_by_pairs(alternatives)
+            );
+        }
     }
 }

@@ -113,6 +113,22 @@ impl StateMachine {
                 .with_help("split the pipeline into smaller pipelines chained by an `executions` trigger"),
             );
         }
+        // The template is written indented, and the definition sits four levels deep in
+        // it: a definition that nests deep can be far larger there than compact.
+        let in_template = pretty_len(&json, DEFINITION_LEVEL);
+        if in_template > dpc_core::lint::MAX_TEMPLATE_BYTES {
+            errors.push(
+                Diagnostic::error(
+                    DEFINITION_TOO_LARGE,
+                    format!(
+                        "the definition of state machine `{}` takes {in_template} bytes of its stack's template as written (indented); CloudFormation allows {} bytes for the whole template",
+                        props.name,
+                        dpc_core::lint::MAX_TEMPLATE_BYTES
+                    ),
+                )
+                .with_help("split the pipeline into smaller pipelines chained by an `executions` trigger, or nest fewer groups of steps inside each other"),
+            );
+        }
         if !errors.is_empty() {
             // The construct path names the stack, and so the pipeline.yaml to point at.
             let path = format!("{}/{id}", scope.path());
@@ -257,6 +273,56 @@ fn each_string<'a>(value: &'a serde_json::Value, f: &mut impl FnMut(&'a str)) {
     }
 }
 
+/// Where the template holds the definition: `Resources` → the resource → `Properties`
+/// → `Definition`, whose members are indented one level more.
+const DEFINITION_LEVEL: usize = 4;
+
+/// The bytes `value` takes when serde_json pretty-prints it (two spaces per level) as
+/// the value of a key whose line is indented `level` levels, without printing it: the
+/// indentation of a deep definition grows with depth × lines, so printing it only to
+/// measure it could cost far more than the definition. No recursion: an explicit stack.
+pub fn pretty_len(value: &serde_json::Value, level: usize) -> usize {
+    use serde_json::Value;
+    let mut total = 0;
+    let mut pending: Vec<(&Value, usize)> = vec![(value, level)];
+    while let Some((value, level)) = pending.pop() {
+        total += match value {
+            Value::Null => 4,
+            Value::Bool(true) => 4,
+            Value::Bool(false) => 5,
+            Value::Number(n) => n.to_string().len(),
+            Value::String(s) => json_string_len(s),
+            Value::Array(items) if items.is_empty() => 2,
+            Value::Object(map) if map.is_empty() => 2,
+            Value::Array(items) => {
+                pending.extend(items.iter().map(|v| (v, level + 1)));
+                // `[`, each item's newline and indentation, the commas between, the
+                // closing newline, indentation and `]`.
+                2 + items.len() * (1 + 2 * (level + 1)) + (items.len() - 1) + 1 + 2 * level
+            }
+            Value::Object(map) => {
+                pending.extend(map.values().map(|v| (v, level + 1)));
+                let keys: usize = map.keys().map(|k| json_string_len(k) + 2).sum();
+                2 + map.len() * (1 + 2 * (level + 1)) + keys + (map.len() - 1) + 1 + 2 * level
+            }
+        };
+    }
+    total
+}
+
+/// The length of `text` as a JSON string, quotes and escapes included, as serde_json
+/// writes it.
+fn json_string_len(text: &str) -> usize {
+    2 + text
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
+}
+
 /// The length of `value` printed as compact JSON, without printing it.
 fn compact_len(value: &serde_json::Value) -> usize {
     struct Counter(usize);
@@ -278,6 +344,33 @@ fn compact_len(value: &serde_json::Value) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pretty_len_is_what_serde_json_prints() {
+        let value = serde_json::json!({
+            "StartAt": "a \"quoted\" \\ name\twith\u{1}controls é",
+            "States": {"a": {"Type": "Pass", "End": true, "Result": [1, -2.5, null, false, [], {}]}},
+            "Empty": {}, "List": [[1], {"k": [true]}]
+        });
+        assert_eq!(
+            pretty_len(&value, 0),
+            serde_json::to_string_pretty(&value).unwrap().len()
+        );
+        // As a value four levels down, the way the template holds a definition.
+        let mut wrapped = serde_json::json!({"Definition": value.clone()});
+        for key in ["Properties", "Resource", "Resources"] {
+            wrapped = serde_json::json!({ key: wrapped });
+        }
+        let mut wrapped_null = serde_json::json!({"Definition": null});
+        for key in ["Properties", "Resource", "Resources"] {
+            wrapped_null = serde_json::json!({ key: wrapped_null });
+        }
+        let frame = serde_json::to_string_pretty(&wrapped_null).unwrap().len() - 4;
+        assert_eq!(
+            pretty_len(&value, DEFINITION_LEVEL),
+            serde_json::to_string_pretty(&wrapped).unwrap().len() - frame
+        );
+    }
 
     #[test]
     fn placeholders_are_whole_names_only() {

@@ -16,6 +16,7 @@ use crate::source::Target as At;
 use crate::steps::{StepContext, StepRegistry};
 use crate::suggest;
 use dpc_core::Diagnostic;
+use dpc_model::contract::api::{MAX_CONDITION_DEPTH, MAX_CONDITION_ITEMS};
 use dpc_model::{
     Condition, ConditionItem, ConditionNode, Duration, ExecutionsTrigger, Operator, PipelineId,
     Status,
@@ -402,18 +403,45 @@ fn executions_trigger(
         ),
         None => Some(Duration::from_secs(24 * 3600)),
     };
-    let condition = group(
+    let mut walk = ConditionWalk::default();
+    let mut condition = group(
         e.operator,
         e.all_of.as_deref(),
         e.any_of.as_deref(),
         pointer,
         (platform, lenient),
+        &mut walk,
         cx,
     );
+    if let Some(first_over) = &walk.first_over {
+        cx.push(
+            Diagnostic::error(
+                codes::CONDITION_TOO_LARGE,
+                format!(
+                    "the condition has {} items; dpc's central dependency API accepts at most {MAX_CONDITION_ITEMS}",
+                    walk.items
+                ),
+            )
+            .with_label(format!("item {} and those after it are over the limit", MAX_CONDITION_ITEMS + 1))
+            .with_help("let an intermediate pipeline wait for some of these upstreams, and name it here instead"),
+            first_over,
+            At::Value,
+        );
+        condition = None;
+    }
     Some(ExecutionsTrigger {
         condition: condition?,
         within: within?,
     })
+}
+
+/// What the walk over one condition has seen: how deep it is now, how many items it
+/// counted, and where the first item over the central API's limit is.
+#[derive(Default)]
+struct ConditionWalk {
+    depth: usize,
+    items: usize,
+    first_over: Option<String>,
 }
 
 fn group(
@@ -422,8 +450,40 @@ fn group(
     any_of: Option<&[ConditionEntryFile]>,
     pointer: &str,
     platform: (&Platform, bool),
+    walk: &mut ConditionWalk,
     cx: &mut FileCheck<'_>,
 ) -> Option<Condition> {
+    walk.depth += 1;
+    let condition = group_at_depth(operator, all_of, any_of, pointer, platform, walk, cx);
+    walk.depth -= 1;
+    condition
+}
+
+fn group_at_depth(
+    operator: Option<OperatorName>,
+    all_of: Option<&[ConditionEntryFile]>,
+    any_of: Option<&[ConditionEntryFile]>,
+    pointer: &str,
+    platform: (&Platform, bool),
+    walk: &mut ConditionWalk,
+    cx: &mut FileCheck<'_>,
+) -> Option<Condition> {
+    if walk.depth > MAX_CONDITION_DEPTH {
+        cx.push(
+            Diagnostic::error(
+                codes::CONDITION_TOO_LARGE,
+                format!(
+                    "condition groups nest {} levels deep here; dpc's central dependency API accepts at most {MAX_CONDITION_DEPTH}",
+                    walk.depth
+                ),
+            )
+            .with_label("this group is too deep")
+            .with_help("move this group's items up a level, or let an intermediate pipeline wait for them"),
+            pointer,
+            At::Value,
+        );
+        return None;
+    }
     if all_of.is_none() && any_of.is_none() {
         cx.push(
             Diagnostic::error(codes::BAD_CONDITION, "a condition group needs `allOf` or `anyOf`")
@@ -435,18 +495,21 @@ fn group(
         return None;
     }
     let mut ok = true;
-    let mut nodes = |entries: Option<&[ConditionEntryFile]>, key: &str, cx: &mut FileCheck<'_>| {
+    let mut nodes = |entries: Option<&[ConditionEntryFile]>,
+                     key: &str,
+                     walk: &mut ConditionWalk,
+                     cx: &mut FileCheck<'_>| {
         let mut out = Vec::new();
         for (i, entry) in entries.unwrap_or_default().iter().enumerate() {
-            match condition_node(entry, &at(&at(pointer, key), i), platform, cx) {
+            match condition_node(entry, &at(&at(pointer, key), i), platform, walk, cx) {
                 Some(n) => out.push(n),
                 None => ok = false,
             }
         }
         out
     };
-    let all_of = nodes(all_of, "allOf", cx);
-    let any_of = nodes(any_of, "anyOf", cx);
+    let all_of = nodes(all_of, "allOf", walk, cx);
+    let any_of = nodes(any_of, "anyOf", walk, cx);
     ok.then_some(Condition {
         operator: match operator {
             Some(OperatorName::Or) => Operator::Or,
@@ -461,6 +524,7 @@ fn condition_node(
     entry: &ConditionEntryFile,
     pointer: &str,
     platform: (&Platform, bool),
+    walk: &mut ConditionWalk,
     cx: &mut FileCheck<'_>,
 ) -> Option<ConditionNode> {
     let Some(name) = &entry.name else {
@@ -488,10 +552,15 @@ fn condition_node(
             entry.any_of.as_deref(),
             pointer,
             platform,
+            walk,
             cx,
         )
         .map(ConditionNode::Group);
     };
+    walk.items += 1;
+    if walk.items == MAX_CONDITION_ITEMS + 1 {
+        walk.first_over = Some(pointer.to_owned());
+    }
     for (field, present) in [
         ("operator", entry.operator.is_some()),
         ("allOf", entry.all_of.is_some()),
@@ -596,7 +665,7 @@ fn steps(
     for (i, step) in written.iter().enumerate() {
         let pointer = format!("/steps/{i}");
         for (j, dep) in step.depends_on.iter().flatten().enumerate() {
-            if !names.contains(&dep.as_str()) {
+            if !seen.contains_key(dep.as_str()) {
                 let mut d = Diagnostic::error(
                     codes::UNKNOWN_DEPENDENCY,
                     format!("step `{}` depends on unknown step `{dep}`", step.name),
@@ -694,11 +763,11 @@ fn steps(
             .iter()
             .enumerate()
             .flat_map(|(i, s)| {
-                let names = &names;
+                let seen = &seen;
                 s.depends_on
                     .iter()
                     .flatten()
-                    .filter_map(move |d| names.iter().position(|n| n == d).map(|j| (i, j)))
+                    .filter_map(move |d| seen.get(d.as_str()).map(|&j| (i, j)))
             })
             .collect();
         for cycle in graph::cycles(names.len(), &edges) {
