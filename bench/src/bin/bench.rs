@@ -52,16 +52,17 @@ struct Args {
     #[arg(long)]
     work: Option<PathBuf>,
     /// Measure single large pipelines instead of organisations: `--steps` steps in each
-    /// shape (chain, DAG, fan-out, nested ladder), and a roll-up waiting for
-    /// `--condition-items` upstream pipelines (with and without its condition).
+    /// shape (chain, DAG, fan-out, nested ladder), and roll-ups waiting for
+    /// `--condition-items` upstream pipelines (with and without the condition).
     #[arg(long)]
     large: bool,
     /// Steps of each large pipeline (with `--large`; a comma-separated list).
     #[arg(long, value_delimiter = ',', default_values_t = [10_000])]
     steps: Vec<usize>,
-    /// Items of the large condition (with `--large`).
-    #[arg(long, default_value_t = 1_000)]
-    condition_items: usize,
+    /// Items of the large conditions (with `--large`; a comma-separated list): 200 is
+    /// the most the loader accepts.
+    #[arg(long, value_delimiter = ',', default_values_t = [200, 1_000])]
+    condition_items: Vec<usize>,
 }
 
 #[derive(Subcommand)]
@@ -238,14 +239,15 @@ fn bench_large(args: &Args) -> io::Result<()> {
             measure_large(&label, &large::many_steps(steps, shape), &work, runs)?;
         }
     }
-    let n = args.condition_items;
-    for condition in [false, true] {
-        let label = if condition {
-            format!("{n}-item condition")
-        } else {
-            format!("{n} upstreams, no condition")
-        };
-        measure_large(&label, &large::wide_condition(n, condition), &work, runs)?;
+    for &n in &args.condition_items {
+        for condition in [false, true] {
+            let label = if condition {
+                format!("{n}-item condition")
+            } else {
+                format!("{n} upstreams, no condition")
+            };
+            measure_large(&label, &large::wide_condition(n, condition), &work, runs)?;
+        }
     }
     println!("\nload average at end {}", measure::load_average());
     let trash = work.join("trash");
