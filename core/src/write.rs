@@ -28,7 +28,7 @@
 //! new one, or, when killed during the burst, one without `manifest.json`, which no
 //! reader accepts; the next synth completes it in every case.
 //!
-//! Every change to the disk goes through [`Fs`], so tests can fail any one of them.
+//! Every change to the disk goes through `Fs`, so tests can fail any one of them.
 
 use crate::assembly::{MARKER_FILE, WriteReport, is_safe_relative_path};
 use crate::codes;

@@ -220,7 +220,7 @@ fn topological_order(deps: &[Vec<usize>], succ: &[Vec<usize>]) -> Result<Vec<usi
 }
 
 /// Past this many steps, a set without an exact cut is cut by its depth layers alone
-/// ([`Planner::layer_cut`]): scoring each candidate cut by its false waits needs the
+/// (`Planner::layer_cut`): scoring each candidate cut by its false waits needs the
 /// set's reachability, n² bits and about n³/64 word operations over all candidates.
 pub const EXACT_SCORE_LIMIT: usize = 256;
 
