@@ -75,3 +75,38 @@ fn the_large_cases_validate_and_synthesize_at_a_size_that_fits() {
         assert!(report.stacks >= 3, "{tag}");
     }
 }
+
+#[path = "../../constructs/tests/s3_walk.rs"]
+mod s3_walk;
+
+#[test]
+fn every_location_a_generated_cluster_uses_is_granted() {
+    let org_dir = temp_dir("grants-org");
+    let out = temp_dir("grants-out");
+    let _ = std::fs::remove_dir_all(&out);
+    generate(GenOptions::new(40, 17))
+        .write(&org_dir)
+        .expect("write the organisation");
+    let run = dpc_bench::dpc_run::run_once(&org_dir, &out);
+    let mut templates = Vec::new();
+    for entry in std::fs::read_dir(&out).expect("the assembly").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("dpc-pipeline-") && name.ends_with(".template.json") {
+            let text = std::fs::read_to_string(entry.path()).expect("a template");
+            let template: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            templates.push((name, template));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&org_dir);
+    let _ = std::fs::remove_dir_all(&out);
+    run.unwrap_or_else(|e| panic!("synth: {e}"));
+    assert_eq!(templates.len(), 40);
+    let mut locations = 0;
+    for (name, template) in &templates {
+        locations += s3_walk::location_count(template);
+        let missing = s3_walk::ungranted(template);
+        assert!(missing.is_empty(), "{name}: {missing:#?}");
+    }
+    // Scripts in S3, shell commands on the lake and every log location.
+    assert!(locations > 2 * templates.len(), "{locations} locations");
+}

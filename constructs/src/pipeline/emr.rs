@@ -141,8 +141,8 @@ pub trait EmrStepRenderer: Send + Sync {
     fn render(&self, input: &StepInput<'_>) -> Result<HadoopJarStep, Diagnostic>;
 
     /// The scripts the step runs, as written in its fields: local paths (relative to the
-    /// project folder) are shipped with the deployment as assets, which the cluster may
-    /// read; `s3://` URLs are left alone.
+    /// project folder) are shipped with the deployment as assets, `s3://` URLs are run
+    /// where they are; the cluster may read exactly these objects.
     fn scripts(&self, _step: &Step, _fields: &Map<String, Value>) -> Vec<String> {
         Vec::new()
     }
@@ -282,25 +282,21 @@ fn renderer_for<'r>(
         })
 }
 
-/// The local scripts the pipeline's steps of library kinds run, as `(path as written,
-/// file on disk)`, in step order: they are shipped like Spark scripts.
+/// The scripts the pipeline's steps of library kinds run, in step order: local ones are
+/// shipped like Spark scripts, and the cluster may read exactly the ones in S3.
 ///
 /// # Errors
 /// A step of a kind no renderer handles.
 pub fn custom_step_scripts(
     pipeline: &Pipeline,
     renderers: &[Box<dyn EmrStepRenderer>],
-) -> Result<Vec<(String, std::path::PathBuf)>, Diagnostic> {
+) -> Result<Vec<Script>, Diagnostic> {
     let mut out = Vec::new();
     for step in &pipeline.steps {
         if let StepConfig::Custom { type_name, fields } = &step.config {
             let renderer = renderer_for(step, type_name, pipeline, renderers)?;
             for written in renderer.scripts(step, fields) {
-                if let Script::Local { relative, path } =
-                    Script::from_written(&written, &pipeline.source_dir)
-                {
-                    out.push((relative, path));
-                }
+                out.push(Script::from_written(&written, &pipeline.source_dir));
             }
         }
     }

@@ -32,6 +32,22 @@ impl S3Location {
         Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}", self.bucket))
     }
 
+    /// The object itself; a key with a `{{…}}` macro (filled in at run time) as the
+    /// prefix before it, since IAM cannot know the rest.
+    fn exact_or_templated_arn(&self) -> Expr {
+        match self.prefix.find("{{") {
+            Some(at) => Expr::sub(format!(
+                "arn:${{AWS::Partition}}:s3:::{}/{}*",
+                self.bucket,
+                &self.prefix[..at]
+            )),
+            None => Expr::sub(format!(
+                "arn:${{AWS::Partition}}:s3:::{}/{}",
+                self.bucket, self.prefix
+            )),
+        }
+    }
+
     fn objects_arn(&self) -> Expr {
         Expr::sub(format!(
             "arn:${{AWS::Partition}}:s3:::{}/{}*",
@@ -43,12 +59,14 @@ impl S3Location {
 /// The statements of the EMR instance role.
 ///
 /// `scripts` are the `(bucket, key)` of the job scripts shipped as assets (the instance
-/// role reads exactly those objects of the bootstrap bucket); `hive_secret_arn` is the
-/// metastore secret's ARN pattern when the cluster has one.
+/// role reads exactly those objects of the bootstrap bucket); `s3_scripts` the `s3://`
+/// URLs of steps' and bootstrap actions' scripts run where they are (read exactly, too);
+/// `hive_secret_arn` is the metastore secret's ARN pattern when the cluster has one.
 pub fn instance_role_policy(
     pipeline: &Pipeline,
     setup: &AccountSetup,
     scripts: &[(String, String)],
+    s3_scripts: &[String],
     hive_secret_arn: Option<String>,
 ) -> PolicyDocument {
     let access = &pipeline.access;
@@ -129,6 +147,18 @@ pub fn instance_role_policy(
             Statement::allow(["s3:GetObject"])
                 .sid("JobScripts")
                 .on(objects),
+        );
+    }
+    let in_s3: Vec<Expr> = s3_scripts
+        .iter()
+        .filter_map(|url| S3Location::parse(url))
+        .map(|l| l.exact_or_templated_arn())
+        .collect();
+    if !in_s3.is_empty() {
+        doc.push(
+            Statement::allow(["s3:GetObject"])
+                .sid("ScriptsInS3")
+                .on(in_s3),
         );
     }
     if let Some(secret) = hive_secret_arn {

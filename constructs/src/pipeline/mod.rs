@@ -120,19 +120,29 @@ pub fn build(
     let mut urls = emr::ScriptUrls::new();
     let mut script_objects: Vec<(String, String)> = Vec::new();
     let mut local_scripts: Vec<(String, std::path::PathBuf)> = Vec::new();
+    // Scripts already in S3 are read where they are: the instance role gets exactly those
+    // objects, or a run fails with AccessDenied while every check was green.
+    let mut s3_scripts: Vec<String> = Vec::new();
+    let mut note_script =
+        |script: &Script, local: &mut Vec<(String, std::path::PathBuf)>| match script {
+            Script::Local { relative, path } => local.push((relative.clone(), path.clone())),
+            Script::S3(url) => {
+                if !s3_scripts.contains(url) {
+                    s3_scripts.push(url.clone());
+                }
+            }
+        };
     for step in &pipeline.steps {
-        if let StepConfig::Spark(spark) = &step.config
-            && let Script::Local { relative, path } = &spark.script
-        {
-            local_scripts.push((relative.clone(), path.clone()));
+        if let StepConfig::Spark(spark) = &step.config {
+            note_script(&spark.script, &mut local_scripts);
         }
     }
     // Steps of kinds a library added ship theirs the same way.
-    local_scripts.extend(emr::custom_step_scripts(pipeline, ctx.step_renderers).map_err(one)?);
+    for script in emr::custom_step_scripts(pipeline, ctx.step_renderers).map_err(one)? {
+        note_script(&script, &mut local_scripts);
+    }
     for action in &pipeline.cluster.bootstrap_actions {
-        if let Script::Local { relative, path } = &action.script {
-            local_scripts.push((relative.clone(), path.clone()));
-        }
+        note_script(&action.script, &mut local_scripts);
     }
     {
         let mut scripts = scope.child("Scripts").map_err(one)?;
@@ -193,7 +203,7 @@ pub fn build(
     let step_permissions =
         emr::custom_step_permissions(pipeline, &urls, ctx.step_renderers).map_err(one)?;
     let mut cluster_policy =
-        iam::instance_role_policy(pipeline, &setup, &script_objects, hive_secret);
+        iam::instance_role_policy(pipeline, &setup, &script_objects, &s3_scripts, hive_secret);
     cluster_policy.statements.extend(step_permissions.cluster);
     let permissions_boundary = ctx.platform.permissions_boundary.clone();
     let cluster_role = Role::new(
