@@ -610,7 +610,7 @@ fn lambdas(
         ctx,
         DpcFunction {
             role: LambdaRole::Cleanup,
-            description: "Terminates the EMR clusters of ABORTED or TIMED_OUT executions (found by their execution tag); clears EMR's security group rules when the account stack is deleted",
+            description: "Terminates the EMR clusters still alive when an execution ends, however it ends (found by their execution tag); clears EMR's security group rules when the account stack is deleted",
             environment: vec![(env::EXECUTION_TAG, Expr::from(tags::EXECUTION))],
             policy: cleanup_policy,
             dead_letter_queue: Some(dead_letters.arn()),
@@ -711,7 +711,7 @@ fn lambdas(
         RuleProps {
             name: Some(names::CLEANUP_RULE.to_owned()),
             description: Some(
-                "Executions of this account's dpc state machines that were aborted or timed out, to the cleanup function"
+                "Every final status of this account's dpc state machines, to the cleanup function: whatever way a run ends, a cluster still tagged with it is terminated"
                     .to_owned(),
             ),
             bus: None,
@@ -723,7 +723,13 @@ fn lambdas(
                         &["detail", "stateMachineArn"],
                         [Matcher::prefix(env.state_machine_arn_prefix())],
                     )
-                    .exact(&["detail", "status"], ["ABORTED", "TIMED_OUT"]),
+                    // Every final status, not only those that skip the state machine's own
+                    // terminate: a failed start or a failed terminate ends FAILED (or
+                    // SUCCEEDED, had a retry created a second cluster) with a cluster alive.
+                    .exact(
+                        &["detail", "status"],
+                        ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"],
+                    ),
             ),
             schedule: None,
             enabled: true,

@@ -1,7 +1,10 @@
-//! The cleanup function (user accounts): when an execution is ABORTED or TIMED_OUT,
-//! its state machine never reaches the state that terminates its EMR cluster, so
-//! this terminates every active cluster tagged with the execution's ARN
-//! ([`env::EXECUTION_TAG`], default [`env::tags::EXECUTION`]).
+//! The cleanup function (user accounts): whenever an execution ends (SUCCEEDED,
+//! FAILED, TIMED_OUT, ABORTED), it terminates every active cluster still tagged with
+//! the execution's ARN ([`env::EXECUTION_TAG`], default [`env::tags::EXECUTION`]).
+//! An ABORTED or TIMED_OUT execution never reaches the state that terminates its
+//! cluster; a FAILED one may have failed to terminate it, or lost the id of a
+//! cluster EMR created while the start call timed out. After a normal run the
+//! cluster is already terminating, so this finds nothing to do.
 //!
 //! Clusters are found with `ListClusters` (active states, created since the
 //! execution started) and `DescribeCluster` (tags). A cluster already terminating is
@@ -61,7 +64,10 @@ impl Cleanup {
             }
         };
         let status = change.event.status.known();
-        if !matches!(status, Some(Status::Aborted | Status::TimedOut)) {
+        if !matches!(
+            status,
+            Some(Status::Aborted | Status::TimedOut | Status::Failed | Status::Succeeded)
+        ) {
             info!(status = %change.event.status, "nothing to clean up for this status");
             return Ok(Terminated::default());
         }

@@ -69,6 +69,16 @@ pub const TIMEOUT_GRACE_SECONDS: u64 = 600;
 /// The longest a standard execution may run (one year).
 pub const MAX_EXECUTION_SECONDS: u64 = 365 * 24 * 3600;
 
+/// How often `terminateCluster` is retried before the run fails with
+/// [`error_names::CLUSTER_NOT_TERMINATED`].
+pub const TERMINATE_ATTEMPTS: u32 = 6;
+
+/// Seconds between two checks of a starting cluster.
+pub const CLUSTER_POLL_SECONDS: u64 = 30;
+
+/// How long the first step waits for the Hive metastore set-up, at most.
+pub const METASTORE_WAIT_SECONDS: u64 = 900;
+
 /// Seconds between a failed attempt of a step and its retry.
 pub const RETRY_INTERVAL_SECONDS: u64 = 60;
 
@@ -82,6 +92,15 @@ pub mod error_names {
     pub const STEP_FAILED: &str = "dpc.StepFailed";
     /// A step ran over its timeout on its only attempt.
     pub const STEP_TIMED_OUT: &str = "dpc.StepTimedOut";
+    /// EMR refused to create the cluster, or it ended before it was ready.
+    pub const CLUSTER_START_FAILED: &str = "dpc.ClusterStartFailed";
+    /// Terminating the cluster failed on every attempt: it may still be running.
+    pub const CLUSTER_NOT_TERMINATED: &str = "dpc.ClusterNotTerminated";
+    /// The Hive metastore set-up did not finish in time, so no step ran.
+    pub const METASTORE_NOT_READY: &str = "dpc.MetastoreNotReady";
+    /// The prefix of every name the execution may end with: Step Functions reserves
+    /// `States.` for its own errors, so anything else is renamed [`STEP_FAILED`].
+    pub const PREFIX: &str = "dpc.";
     /// DynamoDB's answer when the claim already exists.
     pub const CLAIM_TAKEN: &str = "DynamoDB.ConditionalCheckFailedException";
 }
@@ -110,8 +129,28 @@ pub mod states {
     pub const RUN_DATE_FROM_START: &str = "Run date from the start time";
     /// Computes `ds_nodash`.
     pub const RUN_DATE_NODASH: &str = "Run date without dashes";
-    /// `createCluster.sync`.
+    /// `createCluster` (not `.sync`): the cluster's id is kept as soon as EMR has one.
     pub const START_CLUSTER: &str = "Start cluster";
+    /// Turns a refused `createCluster` into [`super::error_names::CLUSTER_START_FAILED`].
+    pub const CLUSTER_START_FAILED: &str = "Cluster start failed";
+    /// Reads the cluster's state while it starts.
+    pub const CHECK_CLUSTER: &str = "Check the cluster";
+    /// Whether the cluster is ready, starting, or gone.
+    pub const CLUSTER_READY: &str = "Cluster ready?";
+    /// Waits between two checks of a starting cluster.
+    pub const AWAIT_CLUSTER: &str = "Wait for the cluster";
+    /// Fails the run: the cluster ended while it started.
+    pub const CLUSTER_DID_NOT_START: &str = "Cluster did not start";
+    /// Waits on the cluster for the Hive metastore set-up's marker.
+    pub const AWAIT_METASTORE: &str = "Wait for the Hive metastore";
+    /// Fails the run: the metastore was not ready in time.
+    pub const METASTORE_NOT_READY: &str = "Hive metastore not ready";
+    /// Turns a failed termination into [`super::error_names::CLUSTER_NOT_TERMINATED`].
+    pub const CLUSTER_NOT_TERMINATED: &str = "Cluster not terminated";
+    /// Keeps `dpc.*` errors, renames any other.
+    pub const ERROR_NAME: &str = "Error name allowed?";
+    /// Renames an error to [`super::error_names::STEP_FAILED`], the original in `Cause`.
+    pub const RENAME_ERROR: &str = "Name the error dpc.StepFailed";
     /// The race of the steps against the deadline.
     pub const RUN_STEPS: &str = "Run steps";
     /// The end of the steps branch.
@@ -190,20 +229,46 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
     )?;
     chain = chain.then(claim(p, pipeline)?)?;
     chain = chain.then(run_date()?)?;
+    // Not `.sync`: with `.sync`, a cluster that EMR creates and then loses while it
+    // starts (capacity, a bad subnet) fails the task without its id, so nothing could
+    // terminate it. The plain call returns the id at once; the steps branch waits for
+    // the cluster, inside the run's catchers. No retry: a call that timed out may have
+    // created a cluster, and a retry would create a second one (the cleanup function
+    // finds the first by its execution tag).
     let mut start = Task::new(
-        integration(p, "elasticmapreduce:createCluster.sync"),
+        integration(p, "elasticmapreduce:createCluster"),
         input.cluster_request.clone(),
     );
-    start.comment =
-        Some("Provisions the pipeline's EMR cluster and waits until it is ready".into());
+    start.comment = Some(
+        "Asks EMR for the pipeline's cluster and keeps its id; the steps branch waits until it is ready"
+            .into(),
+    );
     start.result_selector = Some(json!({"ClusterId.$": "$.ClusterId"}));
     start.result_path = Some(ResultPath::At("$.cluster".into()));
     start.catch.push(Catcher::new(
         [errors::ALL],
         ResultPath::At("$.error".into()),
-        states::REPORT_FAILURE,
+        states::CLUSTER_START_FAILED,
     ));
     chain = chain.then_state(states::START_CLUSTER, start)?;
+    let start_failed = Pass {
+        comment: Some(
+            "EMR refused the cluster, so there is none to terminate: names the failure, EMR's error in the cause".into(),
+        ),
+        result: None,
+        parameters: Some(json!({
+            "Error": error_names::CLUSTER_START_FAILED,
+            "Cause.$": Intrinsic::Format {
+                parts: vec!["EMR did not create the cluster: ".into(), String::new()],
+                args: vec![json_to_string("$.error")],
+            }
+            .render(),
+        })),
+        result_path: Some(ResultPath::At("$.error".into())),
+        assign: None,
+        transition: Transition::Next(states::ERROR_NAME.into()),
+    };
+    chain.add(states::CLUSTER_START_FAILED, start_failed, false)?;
 
     let steps = steps_branch(input)?;
     let watchdog = watchdog_branch(pipeline.timeout)?;
@@ -241,6 +306,7 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
         states::STOP_CLUSTER,
         terminate(p, true, states::REPORT_SUCCESS),
     )?;
+    chain.add(states::CLUSTER_NOT_TERMINATED, not_terminated(), false)?;
     chain = chain.then_state(
         states::REPORT_SUCCESS,
         report(p, pipeline, "SUCCEEDED", false, states::SUCCEEDED),
@@ -253,24 +319,52 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
     )?;
 
     // Failure.
-    let failure = Chain::state(
+    let mut rename = Pass {
+        comment: Some("Step Functions reserves error names starting with `States.`: the execution ends with dpc.StepFailed, the original error and cause as JSON in its cause".into()),
+        result: None,
+        parameters: Some(json!({
+            "Error": error_names::STEP_FAILED,
+            "Cause.$": json_to_string("$.error").render(),
+        })),
+        result_path: Some(ResultPath::At("$.error".into())),
+        assign: None,
+        transition: Transition::End,
+    };
+    rename.transition = Transition::Next(states::REPORT_FAILURE.into());
+    let mut failure_names = Chain::state(
         states::STOP_CLUSTER_FAILED,
-        terminate(p, true, states::REPORT_FAILURE),
+        terminate(p, true, states::ERROR_NAME),
     )?
     .then_state(
+        states::ERROR_NAME,
+        Choice {
+            comment: Some("Keeps the names dpc raises itself; any other is renamed, so the execution never ends with a name Step Functions reserves".into()),
+            choices: vec![ChoiceRule {
+                condition: Condition::compare(
+                    "$.error.Error",
+                    Comparison::StringMatches(format!("{}*", error_names::PREFIX)),
+                ),
+                next: states::REPORT_FAILURE.into(),
+            }],
+            default: Some(states::RENAME_ERROR.into()),
+        },
+    )?;
+    failure_names.add(states::RENAME_ERROR, rename, false)?;
+    let failure = Chain::state(
         states::REPORT_FAILURE,
         report(p, pipeline, "FAILED", true, states::FAILED),
     )?
     .then_state(
         states::FAILED,
         Fail {
-            comment: Some("Fails the execution with the error that ended the run".into()),
+            comment: Some("Fails the execution with the error that ended the run, always a dpc.* name (see the state before the report)".into()),
             error_path: Some("$.error.Error".into()),
             cause_path: Some("$.error.Cause".into()),
             ..Fail::default()
         },
     )?;
     chain.absorb(failure)?;
+    chain.absorb(failure_names)?;
 
     // The run's deadline passed.
     let mut await_timeout = Wait::new(WaitFor::Seconds(2 * TIMEOUT_GRACE_SECONDS));
@@ -504,7 +598,28 @@ fn steps_branch(input: &DefinitionInput<'_>) -> Result<Chain, ChainError> {
         }
     };
     let body = dag::render(input.plan, &names, &mut render_step)?;
-    body.then_state(
+    let body = if input.pipeline.cluster.hive_metastore.is_some() {
+        Chain::state(states::AWAIT_METASTORE, await_metastore(&p))?.then(body)?
+    } else {
+        body
+    };
+    let mut chain = cluster_ready(&p, body.start())?;
+    if input.pipeline.cluster.hive_metastore.is_some() {
+        chain.add(
+            states::METASTORE_NOT_READY,
+            Fail {
+                comment: None,
+                error: Some(error_names::METASTORE_NOT_READY.into()),
+                cause: Some(format!(
+                    "the Hive metastore set-up did not finish within {METASTORE_WAIT_SECONDS} seconds, so no step ran; its log is /tmp/dpc-hive-metastore.log on the primary node"
+                )),
+                ..Fail::default()
+            },
+            false,
+        )?;
+    }
+    chain.absorb(body)?;
+    chain.then_state(
         states::STEPS_SUCCEEDED,
         Fail {
             comment: Some("Not a failure: ends the race with the run's deadline, and the catcher goes on to stop the cluster".into()),
@@ -513,6 +628,112 @@ fn steps_branch(input: &DefinitionInput<'_>) -> Result<Chain, ChainError> {
             ..Fail::default()
         },
     )
+}
+
+/// The file the Hive metastore bootstrap action writes on the primary node once the
+/// metastore runs with its connection (`hive-metastore.sh`).
+pub const METASTORE_READY_MARKER: &str = "/tmp/dpc-hive-metastore.done";
+
+/// The file it writes when the set-up failed, so the wait ends at once.
+pub const METASTORE_FAILED_MARKER: &str = "/tmp/dpc-hive-metastore.failed";
+
+/// The name of the internal EMR step that waits for the metastore.
+pub const METASTORE_STEP_NAME: &str = "dpc: wait for the Hive metastore";
+
+// The steps branch starts here: `createCluster` returned at once, so the cluster is
+// polled until it is ready. A cluster that ends while starting fails the branch with
+// its id known, and the run's catchers terminate it (a no-op if EMR already did).
+fn cluster_ready(partition: &str, ready: &str) -> Result<Chain, ChainError> {
+    let mut check = Task::new(
+        integration(partition, "aws-sdk:emr:describeCluster"),
+        json!({"ClusterId.$": "$.cluster.ClusterId"}),
+    );
+    check.comment = Some("Reads the state of the starting cluster".into());
+    check.result_selector = Some(json!({"Status.$": "$.Cluster.Status"}));
+    check.result_path = Some(ResultPath::At("$.clusterState".into()));
+    check.retry = vec![service_retry()];
+    let mut chain = Chain::state(states::CHECK_CLUSTER, check)?;
+    let state_is = |s: &str| {
+        Condition::compare(
+            "$.clusterState.Status.State",
+            Comparison::StringEquals(s.into()),
+        )
+    };
+    chain = chain.then_state(
+        states::CLUSTER_READY,
+        Choice {
+            comment: Some("Steps start once the cluster waits for work; a cluster that ends instead fails the run".into()),
+            choices: vec![
+                ChoiceRule {
+                    condition: Condition::Or(vec![state_is("WAITING"), state_is("RUNNING")]),
+                    next: ready.into(),
+                },
+                ChoiceRule {
+                    condition: Condition::Or(vec![state_is("STARTING"), state_is("BOOTSTRAPPING")]),
+                    next: states::AWAIT_CLUSTER.into(),
+                },
+            ],
+            default: Some(states::CLUSTER_DID_NOT_START.into()),
+        },
+    )?;
+    let mut pause = Wait::new(WaitFor::Seconds(CLUSTER_POLL_SECONDS));
+    pause.transition = Transition::Next(states::CHECK_CLUSTER.into());
+    chain.add(states::AWAIT_CLUSTER, pause, false)?;
+    chain.add(
+        states::CLUSTER_DID_NOT_START,
+        Fail {
+            comment: Some("EMR ended the cluster while it started (capacity, subnet, bootstrap action): the catchers still terminate it".into()),
+            error: Some(error_names::CLUSTER_START_FAILED.into()),
+            cause_path: Some(
+                Intrinsic::Format {
+                    parts: vec![
+                        "EMR cluster ".into(),
+                        " ended while it started: ".into(),
+                        String::new(),
+                    ],
+                    args: vec![
+                        Intrinsic::Path("$.cluster.ClusterId".into()),
+                        json_to_string("$.clusterState.Status"),
+                    ],
+                }
+                .render(),
+            ),
+            ..Fail::default()
+        },
+        false,
+    )?;
+    Ok(chain)
+}
+
+// Hive's metastore is configured by a background job of the bootstrap action, which
+// can only run once EMR installed Hive, i.e. after the cluster is WAITING. Without
+// this step the first step may meet the default metastore. The step runs on the
+// primary node, where the job writes its marker; it gives up after a bound.
+fn await_metastore(partition: &str) -> Task {
+    let tries = METASTORE_WAIT_SECONDS / 5;
+    let script = format!(
+        "for i in $(seq 1 {tries}); do if [ -f {METASTORE_READY_MARKER} ]; then exit 0; fi; if [ -f {METASTORE_FAILED_MARKER} ]; then cat /tmp/dpc-hive-metastore.log; exit 1; fi; sleep 5; done; echo 'the Hive metastore set-up did not finish'; exit 1"
+    );
+    let mut task = Task::new(
+        integration(partition, "elasticmapreduce:addStep.sync"),
+        json!({"ClusterId.$": "$.cluster.ClusterId", "Step": {
+            "Name": METASTORE_STEP_NAME,
+            "ActionOnFailure": "CONTINUE",
+            "HadoopJarStep": {"Jar": "command-runner.jar", "Args": ["bash", "-c", script]},
+        }}),
+    );
+    task.comment = Some(
+        "Waits on the cluster until the Hive metastore set-up has finished, so no step meets the default metastore"
+            .into(),
+    );
+    task.result_path = Some(ResultPath::Discard);
+    task.timeout_seconds = Some(METASTORE_WAIT_SECONDS + 300);
+    task.catch = vec![Catcher::new(
+        [errors::ALL],
+        ResultPath::At("$.stepError".into()),
+        states::METASTORE_NOT_READY,
+    )];
+    task
 }
 
 fn watchdog_branch(timeout: Duration) -> Result<Chain, ChainError> {
@@ -733,16 +954,60 @@ fn terminate(partition: &str, wait: bool, next: &str) -> Task {
         "Terminates the cluster without waiting: the execution's timeout is near".into()
     });
     task.result_path = Some(ResultPath::Discard);
-    task.retry = vec![service_retry()];
-    // If terminating fails for good, the run still reports its status; the idle
-    // auto-termination frees the cluster.
+    // A cluster left running costs money until someone notices: retry for about
+    // ten minutes (full jitter, so many executions throttled together spread out)
+    // before the run fails with dpc.ClusterNotTerminated.
+    task.retry = vec![Retrier {
+        interval_seconds: Some(5),
+        max_attempts: Some(TERMINATE_ATTEMPTS),
+        backoff_rate: Some(2.0),
+        max_delay_seconds: Some(300),
+        jitter_strategy: Some("FULL".into()),
+        ..Retrier::on([errors::ALL])
+    }];
     task.catch = vec![Catcher::new(
         [errors::ALL],
         ResultPath::At("$.stopError".into()),
-        next,
+        states::CLUSTER_NOT_TERMINATED,
     )];
     task.transition = Transition::Next(next.to_owned());
     task
+}
+
+// The cause names the cluster and the command that frees it: whoever reads the
+// failure (its alert, the execution's history) can act on it at once. The cleanup
+// function, which runs on every final status, tries again by the execution's tag.
+fn not_terminated() -> Pass {
+    Pass {
+        comment: Some("Terminating failed on every attempt: fails the run with dpc.ClusterNotTerminated, naming the cluster and how to terminate it by hand".into()),
+        result: None,
+        parameters: Some(json!({
+            "Error": error_names::CLUSTER_NOT_TERMINATED,
+            "Cause.$": Intrinsic::Format {
+                parts: vec![
+                    "EMR cluster ".into(),
+                    " of execution ".into(),
+                    " could not be terminated (".into(),
+                    "); it may still be running: terminate it with `aws emr terminate-clusters --cluster-ids ".into(),
+                    "`".into(),
+                ],
+                args: vec![
+                    Intrinsic::Path("$.cluster.ClusterId".into()),
+                    Intrinsic::Path("$$.Execution.Id".into()),
+                    json_to_string("$.stopError"),
+                    Intrinsic::Path("$.cluster.ClusterId".into()),
+                ],
+            }
+            .render(),
+        })),
+        result_path: Some(ResultPath::At("$.error".into())),
+        assign: None,
+        transition: Transition::Next(states::ERROR_NAME.into()),
+    }
+}
+
+fn json_to_string(path: &str) -> Intrinsic {
+    Intrinsic::Call("JsonToString", vec![Intrinsic::Path(path.into())])
 }
 
 fn report(

@@ -8,7 +8,9 @@
 #
 # Bootstrap actions run before EMR installs applications, so the work is done by a
 # background job that waits for Hive's configuration, writes the connection into it and
-# restarts the metastore. Only the primary node runs the metastore.
+# restarts the metastore. Only the primary node runs the metastore. The job leaves a
+# marker, /tmp/dpc-hive-metastore.done or .failed; the state machine's first EMR step
+# waits for it, so no step of the pipeline meets the default metastore.
 set -euo pipefail
 
 SECRET_ID="$1"
@@ -21,6 +23,7 @@ fi
 cat > /tmp/dpc-hive-metastore.sh <<'SCRIPT'
 #!/bin/bash
 set -euo pipefail
+trap 'touch /tmp/dpc-hive-metastore.failed' ERR
 SECRET_ID="$1"
 REGION="$2"
 SITE=/etc/hive/conf/hive-site.xml

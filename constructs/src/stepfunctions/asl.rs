@@ -200,6 +200,10 @@ pub struct Retrier {
     /// The longest interval between attempts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_delay_seconds: Option<u64>,
+    /// `FULL` spreads each interval at random between 0 and its value, so retries of
+    /// many executions hitting one throttled API do not arrive together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter_strategy: Option<String>,
 }
 
 impl Retrier {
@@ -211,6 +215,7 @@ impl Retrier {
             max_attempts: None,
             backoff_rate: None,
             max_delay_seconds: None,
+            jitter_strategy: None,
         }
     }
 }
@@ -466,6 +471,8 @@ pub enum Comparison {
     IsTimestamp(bool),
     /// `StringEquals`.
     StringEquals(String),
+    /// `StringMatches`: a pattern where `*` stands for any text.
+    StringMatches(String),
     /// `NumericLessThan`.
     NumericLessThan(i64),
     /// `BooleanEquals`.
@@ -490,6 +497,7 @@ impl Condition {
                     Comparison::IsString(b) => map.serialize_entry("IsString", b),
                     Comparison::IsTimestamp(b) => map.serialize_entry("IsTimestamp", b),
                     Comparison::StringEquals(s) => map.serialize_entry("StringEquals", s),
+                    Comparison::StringMatches(s) => map.serialize_entry("StringMatches", s),
                     Comparison::NumericLessThan(n) => map.serialize_entry("NumericLessThan", n),
                     Comparison::BooleanEquals(b) => map.serialize_entry("BooleanEquals", b),
                 }

@@ -15,6 +15,10 @@ use std::collections::BTreeSet;
 /// size of a state machine definition", Step Functions service quotas).
 pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
 
+/// The prefix of the error names Step Functions raises itself, which a `Fail` state
+/// may not use.
+pub const RESERVED_ERROR_PREFIX: &str = "States.";
+
 /// Every structural problem of `definition`, as sentences naming the states.
 pub fn problems(definition: &Definition) -> Vec<String> {
     let mut out = Vec::new();
@@ -56,6 +60,17 @@ fn check_scope(
                     "state `{name}` leads to `{target}`, which is not in {scope}"
                 ));
             }
+        }
+        // Step Functions reserves error names starting with `States.` for its own
+        // errors (ASL spec, "Errors"); a Fail state that raises one is refused by
+        // emulators and misleads every catcher and alert that matches on the name.
+        if let State::Fail(fail) = state
+            && let Some(error) = fail.error.as_deref()
+            && error.starts_with(RESERVED_ERROR_PREFIX)
+        {
+            out.push(format!(
+                "state `{name}` fails with `{error}`: names starting with `{RESERVED_ERROR_PREFIX}` are reserved for Step Functions"
+            ));
         }
         if let State::Parallel(p) = state {
             for (i, branch) in p.branches.iter().enumerate() {
@@ -120,5 +135,23 @@ mod tests {
                 .any(|p| p.contains("`lost`") && p.contains("never reached"))
         );
         assert!(size_bytes(&def) > 50);
+    }
+
+    #[test]
+    fn a_fail_state_may_not_raise_a_reserved_error_name() {
+        let fail = |error: &str| {
+            let chain = Chain::state(
+                "a",
+                crate::stepfunctions::asl::Fail {
+                    error: Some(error.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            problems(&chain.into_definition(None, None))
+        };
+        assert!(fail("dpc.StepFailed").is_empty());
+        let found = fail("States.TaskFailed");
+        assert!(found.iter().any(|p| p.contains("reserved")), "{found:?}");
     }
 }

@@ -52,6 +52,32 @@ async fn state(emr: &aws_sdk_emr::Client, id: &str) -> ClusterState {
         .unwrap()
 }
 
+fn cleanup_of(config: &aws_config::SdkConfig) -> Cleanup {
+    Cleanup::from_vars(
+        config,
+        &BTreeMap::<String, String>::new(),
+        HttpClient::new().unwrap(),
+    )
+}
+
+fn ended(state_machine: &str, execution: &str, status: &str) -> serde_json::Value {
+    let mut event = sfn(
+        RENT,
+        state_machine,
+        execution,
+        status,
+        "2026-11-26T09:00:00Z",
+        Some("2026-11-26T09:10:00Z"),
+    );
+    // No startDate filter here: moto stamps clusters with the real time.
+    event["detail"].as_object_mut().unwrap().remove("startDate");
+    event
+}
+
+fn gone(state: &ClusterState) -> bool {
+    matches!(state, ClusterState::Terminating | ClusterState::Terminated)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_execution_loses_its_clusters_and_only_those() {
     let config = config().await;
@@ -60,52 +86,63 @@ async fn an_aborted_execution_loses_its_clusters_and_only_those() {
     let other = arn(RENT, "pipeline-x", "cleanup-running");
     let mine = cluster(&emr, "mine", &aborted).await;
     let theirs = cluster(&emr, "theirs", &other).await;
-    let cleanup = Cleanup::from_vars(
-        &config,
-        &BTreeMap::<String, String>::new(),
-        HttpClient::new().unwrap(),
-    );
+    let cleanup = cleanup_of(&config);
 
-    let succeeded = sfn(
-        RENT,
-        "pipeline-x",
-        "cleanup-aborted",
-        "SUCCEEDED",
-        "2026-11-26T09:00:00Z",
-        Some("2026-11-26T09:10:00Z"),
-    );
+    let running = ended("pipeline-x", "cleanup-aborted", "RUNNING");
     assert!(
-        cleanup
-            .handle(&succeeded)
-            .await
-            .unwrap()
-            .clusters
-            .is_empty(),
-        "a success cleans up after itself"
+        cleanup.handle(&running).await.unwrap().clusters.is_empty(),
+        "a running execution keeps its cluster"
     );
+    assert!(!gone(&state(&emr, &mine).await));
 
-    // No startDate filter here: moto stamps clusters with the real time.
-    let mut event = sfn(
-        RENT,
-        "pipeline-x",
-        "cleanup-aborted",
-        "ABORTED",
-        "2026-11-26T09:00:00Z",
-        Some("2026-11-26T09:10:00Z"),
-    );
-    event["detail"].as_object_mut().unwrap().remove("startDate");
+    let event = ended("pipeline-x", "cleanup-aborted", "ABORTED");
     let done = cleanup.handle(&event).await.unwrap();
     assert_eq!(done.clusters, std::slice::from_ref(&mine));
-    assert!(matches!(
-        state(&emr, &mine).await,
-        ClusterState::Terminating | ClusterState::Terminated
-    ));
-    assert!(!matches!(
-        state(&emr, &theirs).await,
-        ClusterState::Terminating | ClusterState::Terminated
-    ));
+    assert!(gone(&state(&emr, &mine).await));
+    assert!(!gone(&state(&emr, &theirs).await));
     // The event again: nothing active is left to terminate.
     assert!(cleanup.handle(&event).await.unwrap().clusters.is_empty());
+}
+
+/// `Start cluster` timed out after EMR had created the cluster, so the state machine
+/// never learnt its id and ended FAILED with dpc.ClusterStartFailed: the cleanup
+/// function still finds it by its execution tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_start_leaves_no_cluster() {
+    let config = config().await;
+    let emr = aws_sdk_emr::Client::new(&config);
+    let execution = arn(RENT, "pipeline-x", "cleanup-start-failed");
+    let orphan = cluster(&emr, "orphan", &execution).await;
+    let done = cleanup_of(&config)
+        .handle(&ended("pipeline-x", "cleanup-start-failed", "FAILED"))
+        .await
+        .unwrap();
+    assert_eq!(done.clusters, std::slice::from_ref(&orphan));
+    assert!(gone(&state(&emr, &orphan).await));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_way_an_execution_ends_frees_its_clusters() {
+    let config = config().await;
+    let emr = aws_sdk_emr::Client::new(&config);
+    let cleanup = cleanup_of(&config);
+    let bystander = cluster(
+        &emr,
+        "bystander",
+        &arn(RENT, "pipeline-x", "cleanup-ends-running"),
+    )
+    .await;
+    for status in ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] {
+        let name = format!("cleanup-ends-{}", status.to_lowercase().replace('_', "-"));
+        let left = cluster(&emr, &name, &arn(RENT, "pipeline-x", &name)).await;
+        let done = cleanup
+            .handle(&ended("pipeline-x", &name, status))
+            .await
+            .unwrap();
+        assert_eq!(done.clusters, std::slice::from_ref(&left), "{status}");
+        assert!(gone(&state(&emr, &left).await), "{status}");
+    }
+    assert!(!gone(&state(&emr, &bystander).await));
 }
 
 fn between<'a>(xml: &'a str, tag: &str) -> &'a str {
