@@ -13,7 +13,8 @@ use crate::aws::lambda::Function;
 use crate::aws::logs::{CfnMetricFilter, MetricTransformation};
 use crate::aws::sns::Topic;
 use crate::aws::sqs::Queue;
-use dpc_core::{Diagnostic, Expr, Scope, dynamic_ref};
+use crate::pipeline::alerting::subscribe_direct;
+use dpc_core::{Diagnostic, Expr, Scope};
 use dpc_model::contract::metrics;
 use dpc_schema::Target;
 
@@ -31,9 +32,8 @@ impl AlarmTopic {
     /// Adds topic `name` under `scope/id` (policy `<id>Policy`) for the alarms of `place`
     /// (how alarm texts name the account, e.g. `account core-data (222222222222)`),
     /// encrypted with `key_arn`
-    /// (whose key policy must let CloudWatch use it), and subscribes `targets`: one email
-    /// subscription per address, one HTTPS subscription per OpsGenie endpoint, resolved
-    /// from Secrets Manager at deploy time so the endpoint's key is never in the template.
+    /// (whose key policy must let CloudWatch use it), and subscribes `targets` as a
+    /// pipeline's alert topic subscribes them.
     ///
     /// # Errors
     /// A core diagnostic when ids collide, or a Slack target (platform.yaml's check refuses
@@ -65,33 +65,14 @@ impl AlarmTopic {
             ],
         )?;
         for target in targets {
-            match target {
-                Target::Email { addresses } => {
-                    for address in addresses {
-                        topic.subscribe(
-                            scope,
-                            &format!("{id}Email {address}"),
-                            "email",
-                            Expr::from(address.as_str()),
-                        )?;
-                    }
-                }
-                Target::OpsGenie { secret_name } => {
-                    topic.subscribe(
-                        scope,
-                        &format!("{id}OpsGenie {}", secret_name.replace('/', "--")),
-                        "https",
-                        Expr::from(dynamic_ref::secrets_manager(secret_name)),
-                    )?;
-                }
-                Target::Slack { .. } => {
-                    return Err(Diagnostic::error(
-                        crate::aws::codes::INVALID_PLATFORM,
-                        "the platform's alarms cannot go to Slack",
-                    )
-                    .with_help("use an EMAIL or OPSGENIE target in platform.yaml's `alerts`"));
-                }
+            if matches!(target, Target::Slack { .. }) {
+                return Err(Diagnostic::error(
+                    crate::aws::codes::INVALID_PLATFORM,
+                    "the platform's alarms cannot go to Slack",
+                )
+                .with_help("use an EMAIL or OPSGENIE target in platform.yaml's `alerts`"));
             }
+            subscribe_direct(&topic, scope, id, target)?;
         }
         Ok(AlarmTopic {
             topic,
