@@ -26,6 +26,10 @@
 //!   `dpc-*`, the cleanup function for rules `dpc-*`. The registration function is a
 //!   custom-resource provider: CloudFormation invokes it with the deploying role's
 //!   credentials, so it needs no resource policy.
+//! * **Alarms** on the dead-letter queue's depth, each dpc Lambda's errors and failed
+//!   registrations (a metric filter on the registration function's log), notifying the
+//!   account's own topic `dpc-platform-alarms`, to which platform.yaml's `alerts.targets`
+//!   subscribe ([`crate::alarms`]).
 //! * **The claims table** `dpc-trigger-claims`: each pipeline's first state writes its trigger id
 //!   there with `attribute_not_exists`, so a trigger event delivered twice starts one run.
 //! * **SSM parameters** under `/dpc/` for values AWS makes up that pipeline stacks need
@@ -49,6 +53,7 @@
 //!
 //! Every role gets platform.yaml's permissions boundary when one is set.
 
+use crate::alarms::AlarmTopic;
 use crate::aws::dynamodb::{KeyAttribute, Table, TableProps};
 use crate::aws::ec2::{SecurityGroup, SecurityGroupProps};
 use crate::aws::emr::SecurityConfiguration;
@@ -71,7 +76,7 @@ use dpc_model::contract::events::{
 };
 use dpc_model::contract::{api, env, tables, tags};
 use dpc_model::naming::{self, AwsEnv, LambdaRole};
-use dpc_schema::{Account, Organisation};
+use dpc_schema::{Account, Organisation, Platform};
 use indexmap::IndexMap;
 
 /// The account setup stack's physical names that are not in SPEC's table. Pipeline stacks
@@ -230,7 +235,7 @@ pub fn build(
         },
     )?;
 
-    lambdas(
+    let functions = lambdas(
         &mut scope,
         org,
         &env,
@@ -243,7 +248,76 @@ pub fn build(
         &dead_letters,
         &groups,
     )?;
+    watch(
+        &mut scope,
+        platform,
+        account,
+        &key,
+        &dead_letters,
+        &functions,
+    )?;
     Ok(AccountStack { stack, parameters })
+}
+
+/// The account's dpc Lambdas the alarms watch.
+struct AccountFunctions {
+    tracker: Function,
+    slack: Function,
+    cleanup: Function,
+    registration: Function,
+}
+
+/// The account's alarms, on its own topic `dpc-platform-alarms` (an alarm notifies only
+/// topics of its account), to which platform.yaml's `alerts.targets` subscribe.
+fn watch(
+    scope: &mut Scope<'_>,
+    platform: &Platform,
+    account: &Account,
+    key: &Key,
+    dead_letters: &Queue,
+    functions: &AccountFunctions,
+) -> Result<(), Diagnostic> {
+    let alarms = AlarmTopic::new(
+        scope,
+        "AlarmTopic",
+        names::ALARM_TOPIC,
+        &format!("account {} ({})", account.alias, account.id),
+        key.arn(),
+        &platform.alert_targets,
+    )?;
+    alarms.queue_depth(
+        scope,
+        "DeadLettersDepth",
+        dead_letters,
+        names::DEAD_LETTER_QUEUE,
+        "events this account's dpc rules and schedules could not deliver (status changes to the central bus, pipeline triggers, notifications), so some runs were not started, logged or notified.",
+    )?;
+    alarms.lambda_errors(
+        scope,
+        "ExecutionTrackerErrors",
+        &functions.tracker,
+        "some pipelines' notifications were not sent; Lambda retries, then keeps the event in dpc-dead-letters.",
+    )?;
+    alarms.lambda_errors(
+        scope,
+        "SlackCallerErrors",
+        &functions.slack,
+        "some run messages did not reach the central Slack API; Lambda retries, then keeps them in dpc-dead-letters.",
+    )?;
+    alarms.lambda_errors(
+        scope,
+        "CleanupErrors",
+        &functions.cleanup,
+        "an ended execution's EMR cluster may still be running (and billing): find clusters tagged dpc:execution whose execution has ended, and terminate them.",
+    )?;
+    alarms.lambda_errors(
+        scope,
+        "RegistrationErrors",
+        &functions.registration,
+        "a pipeline stack's custom resource got no answer; CloudFormation waits for it, then fails the stack operation.",
+    )?;
+    alarms.failed_registrations(scope, "FailedRegistrations", &functions.registration)?;
+    Ok(())
 }
 
 fn dead_letter_queue(scope: &mut Scope<'_>, key: &Key) -> Result<Queue, Diagnostic> {
@@ -532,7 +606,7 @@ fn lambdas(
     claims: &Table,
     dead_letters: &Queue,
     groups: &EmrGroups,
-) -> Result<(), Diagnostic> {
+) -> Result<AccountFunctions, Diagnostic> {
     let tracker = dpc_function(
         scope,
         "ExecutionTracker",
@@ -545,9 +619,11 @@ fn lambdas(
                 // Deduplicate the notifications it sends (conditional writes).
                 claims.read_write_statement(),
                 // Notify each pipeline's targets through its topic `dpc-<name>-alerts`.
+                // (`-alerts` keeps it off the account's alarm topic `dpc-platform-alarms`.)
                 Statement::allow(["sns:Publish"]).on([Expr::sub(format!(
-                    "arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{}-*",
-                    naming::PREFIX
+                    "arn:${{AWS::Partition}}:sns:${{AWS::Region}}:${{AWS::AccountId}}:{}-*-{}",
+                    naming::PREFIX,
+                    naming::ALERT_TOPIC_SUFFIX
                 ))]),
             ]),
             dead_letter_queue: Some(dead_letters.arn()),
@@ -619,7 +695,7 @@ fn lambdas(
             timeout_seconds: 300,
         },
     )?;
-    dpc_function(
+    let registration = dpc_function(
         scope,
         "Registration",
         ctx,
@@ -754,7 +830,12 @@ fn lambdas(
             serde_json::Value::Object(properties),
         ),
     )?;
-    Ok(())
+    Ok(AccountFunctions {
+        tracker,
+        slack,
+        cleanup,
+        registration,
+    })
 }
 
 // ---------------------------------------------------------------------------------------

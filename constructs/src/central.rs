@@ -11,8 +11,11 @@
 //!   ([`SFN_SOURCE`], [`SFN_STATUS_DETAIL_TYPE`], state machines named `dpc-*`) and the
 //!   state machines' own reports ([`PIPELINE_STATUS_SOURCE`],
 //!   [`PIPELINE_STATUS_DETAIL_TYPE`]), and sends them to the `dpc-trigger-manager` Lambda
-//!   with retries and an encrypted dead-letter queue. Alarms watch the function's errors
-//!   and the queue's depth and notify the topic `dpc-central-alarms` (subscribe to it).
+//!   with retries and an encrypted dead-letter queue.
+//! * **Alarms** on the trigger manager's errors and throttles, the dead-letter queue's
+//!   depth, the API functions' errors and the APIs' server errors notify the topic
+//!   `dpc-central-alarms`, to which platform.yaml's `alerts.targets` subscribe
+//!   ([`crate::alarms`]).
 //! * **DynamoDB tables** (see [`tables`]) designed from the trigger semantics' state model,
 //!   on demand, encrypted with the stack's key, point-in-time recovery on, retained.
 //! * **One forwarding rule per user account** (`dpc-forward-<alias>`) on the central bus:
@@ -41,8 +44,8 @@
 //! never in a template.
 
 use crate::account::{DpcFunction, LambdaContext, dpc_function};
+use crate::alarms::AlarmTopic;
 use crate::aws::apigateway::{CloudWatchRole, RestApi, RestApiProps, Route};
-use crate::aws::cloudwatch::{Alarm, AlarmProps, Dimension};
 use crate::aws::codes;
 use crate::aws::dynamodb::{Index, KeyAttribute, Table, TableProps};
 use crate::aws::events::{CfnRuleTarget, EventBus, EventPattern, Matcher, Rule, RuleProps};
@@ -50,7 +53,6 @@ use crate::aws::iam::{Audience, PolicyDocument, Principal, Role, RoleProps, Stat
 use crate::aws::kms::{Key, KeyProps};
 use crate::aws::lambda::{Function, Permission, PermissionProps, RuntimeAsset};
 use crate::aws::secretsmanager;
-use crate::aws::sns::Topic;
 use crate::aws::sqs::Queue;
 use dpc_core::{App, Diagnostic, Expr, Output, Scope, StackId, StackProps};
 use dpc_model::contract::{api, env};
@@ -181,28 +183,13 @@ pub fn build(
                 ),
         ],
     )?;
-    let alarms = Topic::new(
+    let alarms = AlarmTopic::new(
         &mut scope,
         "AlarmTopic",
-        Some(names::ALARM_TOPIC.to_owned()),
+        names::ALARM_TOPIC,
+        &format!("the central account ({})", central.account),
         key.arn(),
-    )?;
-    alarms.set_policy(
-        &mut scope,
-        "AlarmTopicPolicy",
-        vec![
-            Statement::allow(["sns:Publish"])
-                .sid("CloudWatchAlarmsOfThisAccount")
-                .to(Principal::service("cloudwatch.amazonaws.com"))
-                .on([alarms.arn()])
-                .when(
-                    "ArnLike",
-                    "aws:SourceArn",
-                    [Expr::sub(
-                        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*",
-                    )],
-                ),
-        ],
+        &platform.alert_targets,
     )?;
 
     // Rules per bus are counted by the engine's lint over every stack of an environment.
@@ -210,7 +197,7 @@ pub fn build(
     let manager = trigger_manager(&mut scope, &ctx, &bus, &tables, &dead_letters)?;
     watch(&mut scope, &manager, &dead_letters, &alarms)?;
     forwarding_rules(&mut scope, org, &bus, &dead_letters, boundary.clone())?;
-    let outputs = apis(&mut scope, org, &ctx, &tables, &audience, boundary)?;
+    let outputs = apis(&mut scope, org, &ctx, &tables, &audience, boundary, &alarms)?;
     Ok(CentralStack { stack, outputs })
 }
 
@@ -415,43 +402,17 @@ fn watch(
     scope: &mut Scope<'_>,
     manager: &Function,
     dead_letters: &Queue,
-    topic: &Topic,
+    alarms: &AlarmTopic,
 ) -> Result<(), Diagnostic> {
-    Alarm::new(
-        scope,
-        "TriggerManagerErrors",
-        AlarmProps {
-            name: Some("dpc-trigger-manager-errors".to_owned()),
-            description: "The trigger manager failed on a status event; EventBridge and Lambda retry, and what still fails lands in dpc-central-dead-letters".to_owned(),
-            namespace: "AWS/Lambda".to_owned(),
-            metric_name: "Errors".to_owned(),
-            dimensions: vec![Dimension {
-                name: "FunctionName".to_owned(),
-                value: manager.name(),
-            }],
-            statistic: "Sum".to_owned(),
-            period: 300,
-            threshold: 1.0,
-            actions: vec![topic.arn()],
-        },
-    )?;
-    Alarm::new(
+    let late = "downstream pipelines may not start. EventBridge and Lambda retry; what still fails lands in dpc-central-dead-letters, from where it can be redriven.";
+    alarms.lambda_errors(scope, "TriggerManagerErrors", manager, late)?;
+    alarms.lambda_throttles(scope, "TriggerManagerThrottles", manager, late)?;
+    alarms.queue_depth(
         scope,
         "DeadLettersDepth",
-        AlarmProps {
-            name: Some(names::DEAD_LETTER_QUEUE.to_owned()),
-            description: "Events the central bus could not deliver (to the trigger manager or to an account's pipeline bus) wait in dpc-central-dead-letters".to_owned(),
-            namespace: "AWS/SQS".to_owned(),
-            metric_name: "ApproximateNumberOfMessagesVisible".to_owned(),
-            dimensions: vec![Dimension {
-                name: "QueueName".to_owned(),
-                value: dead_letters.name(),
-            }],
-            statistic: "Maximum".to_owned(),
-            period: 300,
-            threshold: 1.0,
-            actions: vec![topic.arn()],
-        },
+        dead_letters,
+        names::DEAD_LETTER_QUEUE,
+        "status events the trigger manager could not take, or trigger events an account's pipeline bus refused, so some runs were neither logged nor started.",
     )?;
     Ok(())
 }
@@ -572,6 +533,7 @@ fn apis(
     tables: &Tables,
     audience: &Audience,
     boundary: Option<String>,
+    alarms: &AlarmTopic,
 ) -> Result<Vec<String>, Diagnostic> {
     let central = &org.platform.central;
     let logging = CloudWatchRole::new(scope, "ApiGatewayCloudWatch", boundary)?;
@@ -648,6 +610,24 @@ fn apis(
         },
     )?;
 
+    alarms.lambda_errors(
+        scope,
+        "DependenciesWriterErrors",
+        &writer,
+        "pipeline stacks that register or remove their trigger conditions fail to deploy, or leave a stale edge when deleted.",
+    )?;
+    alarms.lambda_errors(
+        scope,
+        "SlackChannelWriterErrors",
+        &channels,
+        "pipeline stacks that register or remove their Slack channels fail to deploy.",
+    )?;
+    alarms.lambda_errors(
+        scope,
+        "SlackPosterErrors",
+        &poster,
+        "run messages did not reach Slack; the accounts' Slack callers retry, then keep them in their dead-letter queues.",
+    )?;
     let dependency_routes = ["GET", "PUT", "DELETE"].map(|method| Route {
         path: format!("/{}/{{account}}/{{pipeline}}", api::DEPENDENCIES_RESOURCE),
         method: method.to_owned(),
@@ -700,6 +680,20 @@ fn apis(
             key_arn: ctx.key_arn.clone(),
             stage_depends_on: vec![logging.account_setting().clone()],
         },
+    )?;
+    alarms.api_errors(
+        scope,
+        "DependencyApiErrors",
+        names::DEPENDENCY_API,
+        API_STAGE,
+        "registrations of pipeline conditions failed, so those pipeline stacks did not deploy.",
+    )?;
+    alarms.api_errors(
+        scope,
+        "SlackApiErrors",
+        names::SLACK_API,
+        API_STAGE,
+        "Slack channels were not registered or run messages were not posted.",
     )?;
     let mut outputs = Vec::new();
     for (name, url, what) in [

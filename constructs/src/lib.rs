@@ -99,6 +99,7 @@
 //! ```
 
 pub mod account;
+pub mod alarms;
 pub mod app;
 pub mod aws;
 pub mod builder;

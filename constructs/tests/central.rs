@@ -239,7 +239,13 @@ fn alarms_watch_the_managers_errors_and_the_dead_letters() {
         metrics,
         [
             ("AWS/Lambda", "Errors"),
-            ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+            ("AWS/Lambda", "Throttles"),
+            ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+            ("AWS/Lambda", "Errors"),
+            ("AWS/Lambda", "Errors"),
+            ("AWS/Lambda", "Errors"),
+            ("AWS/ApiGateway", "5XXError"),
+            ("AWS/ApiGateway", "5XXError"),
         ]
     );
     let topic_id = resources_of(&t, "AWS::SNS::Topic")[0].0;

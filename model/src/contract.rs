@@ -293,6 +293,9 @@ pub mod central {
 pub mod account {
     /// The account's KMS key alias (`alias/dpc`).
     pub const KEY_ALIAS: &str = "dpc";
+    /// The topic the account's dpc alarms notify; platform.yaml's `alerts.targets`
+    /// subscribe to it (CloudWatch alarms publish only to topics of their own account).
+    pub const ALARM_TOPIC: &str = "dpc-platform-alarms";
     /// The dead-letter queue of the account's dpc rules and schedules.
     pub const DEAD_LETTER_QUEUE: &str = "dpc-dead-letters";
     /// The EMR service role.
@@ -320,6 +323,18 @@ pub mod account {
     /// when it is deleted. Its provider (`dpc-cleanup`) receives `SecurityGroupIds` and,
     /// on `Delete`, revokes every ingress and egress rule of those groups.
     pub const EMR_SECURITY_GROUPS_RESOURCE: &str = "Custom::DpcEmrSecurityGroups";
+}
+
+/// Metrics dpc derives from its Lambdas' JSON log lines (metric filters of the setup
+/// stacks), and the log lines they count: the runtime writes exactly these.
+pub mod metrics {
+    /// The CloudWatch namespace of dpc's own metrics.
+    pub const NAMESPACE: &str = "dpc";
+    /// Registrations the registration function answered `FAILED` to CloudFormation.
+    pub const FAILED_REGISTRATIONS: &str = "FailedRegistrations";
+    /// The `message` of the registration function's log line when it answers `FAILED`.
+    pub const REGISTRATION_FAILED_MESSAGE: &str =
+        "registration failed: answering CloudFormation FAILED, the stack operation rolls back";
 }
 
 /// The tags dpc puts on resources and reads back at run time.

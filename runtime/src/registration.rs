@@ -17,6 +17,7 @@ use crate::dependencies::{DependenciesRequest, TriggerKind};
 use crate::env::{self, Vars};
 use crate::http::{self, HttpClient, signed_json_request};
 use crate::trigger_manager::Error;
+use dpc_model::contract::metrics;
 use dpc_model::{Condition, PipelineId};
 use http_crate::Method;
 use serde_json::{Map, Value, json};
@@ -179,9 +180,18 @@ impl Registration {
             if answered.success {
                 info!(physicalId = %answered.physical_id, "answering SUCCESS");
             } else {
-                error!(physicalId = %answered.physical_id, reason = %answered.reason, "answering FAILED");
+                // The account stack's metric filter counts this exact message.
+                error!(physicalId = %answered.physical_id, reason = %answered.reason,
+                    "{}", metrics::REGISTRATION_FAILED_MESSAGE);
             }
-            cfn::respond(&self.http, &request, answered.success, &answered.reason, &answered.physical_id).await?;
+            cfn::respond(
+                &self.http,
+                &request,
+                answered.success,
+                &answered.reason,
+                &answered.physical_id,
+            )
+            .await?;
             Ok(answered)
         }
         .instrument(span)

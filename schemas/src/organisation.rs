@@ -414,6 +414,7 @@ fn placeholder_platform(path: &Path) -> Platform {
         log_retention_days: Platform::DEFAULT_LOG_RETENTION_DAYS,
         permissions_boundary: None,
         cdk_qualifier: Platform::DEFAULT_CDK_QUALIFIER.into(),
+        alert_targets: Vec::new(),
         file: path.to_path_buf(),
     }
 }

@@ -1,4 +1,5 @@
-//! CloudWatch Logs: `AWS::Logs::LogGroup`, `AWS::Logs::SubscriptionFilter` (L1) and
+//! CloudWatch Logs: `AWS::Logs::LogGroup`, `AWS::Logs::SubscriptionFilter`,
+//! `AWS::Logs::MetricFilter` (L1) and
 //! [`LogGroup`] (L2: retention from platform.yaml, KMS-encrypted, kept on deletion).
 
 use crate::aws::Tag;
@@ -48,6 +49,40 @@ pub struct CfnSubscriptionFilter {
     pub role_arn: Option<Expr>,
 }
 
+/// `AWS::Logs::MetricFilter`.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-logs-metricfilter.html>
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnMetricFilter {
+    /// `FilterName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_name: Option<Expr>,
+    /// `LogGroupName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<Expr>,
+    /// `FilterPattern`, e.g. `{ $.level = "ERROR" }` for JSON log lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_pattern: Option<Expr>,
+    /// `MetricTransformations`: exactly one.
+    pub metric_transformations: Vec<MetricTransformation>,
+}
+
+/// `AWS::Logs::MetricFilter.MetricTransformation`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricTransformation {
+    /// `MetricName`.
+    pub metric_name: String,
+    /// `MetricNamespace`.
+    pub metric_namespace: String,
+    /// `MetricValue`: what each matching line adds, e.g. `1`.
+    pub metric_value: String,
+    /// `Unit`, e.g. `Count`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+crate::aws::cfn_type!(CfnMetricFilter, "AWS::Logs::MetricFilter");
 crate::aws::cfn_type!(CfnLogGroup, "AWS::Logs::LogGroup");
 crate::aws::cfn_type!(CfnSubscriptionFilter, "AWS::Logs::SubscriptionFilter");
 

@@ -40,6 +40,44 @@ pub fn topic_name(pipeline: &str) -> String {
     naming::alert_topic_name(pipeline)
 }
 
+/// Subscribes an email or OpsGenie `target` to `topic` (ids `<prefix>Email <address>`,
+/// `<prefix>OpsGenie <secret>`): one email subscription per address, one HTTPS
+/// subscription per OpsGenie endpoint, resolved from Secrets Manager at deploy time so the
+/// endpoint's key is never in the template. Slack targets are not SNS endpoints: the
+/// caller routes them, and they are left alone here.
+///
+/// # Errors
+/// A core diagnostic when ids collide.
+pub(crate) fn subscribe_direct(
+    topic: &Topic,
+    scope: &mut Scope<'_>,
+    prefix: &str,
+    target: &Target,
+) -> Result<(), Diagnostic> {
+    match target {
+        Target::Email { addresses } => {
+            for address in addresses {
+                topic.subscribe(
+                    scope,
+                    &format!("{prefix}Email {address}"),
+                    "email",
+                    Expr::from(address.as_str()),
+                )?;
+            }
+        }
+        Target::OpsGenie { secret_name } => {
+            topic.subscribe(
+                scope,
+                &format!("{prefix}OpsGenie {}", secret_name.replace('/', "--")),
+                "https",
+                Expr::from(dynamic_ref::secrets_manager(secret_name)),
+            )?;
+        }
+        Target::Slack { .. } => {}
+    }
+    Ok(())
+}
+
 /// Adds alerting under `scope/Alerts`. Nothing is added when the pipeline has no target.
 /// `log_group_name` is a `Ref` to the state machine's log group, so the subscription
 /// filter is created after it.
@@ -67,40 +105,19 @@ pub fn add(
     // Publishing is granted to the execution tracker by its own role; the policy only
     // refuses publishing without TLS.
     topic.set_policy(&mut alerts, "TopicPolicy", Vec::new())?;
-    let subscribe = |alerts: &mut Scope<'_>, id: &str, protocol: &str, endpoint: Expr| {
-        topic.subscribe(alerts, id, protocol, endpoint)
-    };
     for target in &notifications.targets {
-        match target {
-            Target::Email { addresses } => {
-                for address in addresses {
-                    subscribe(
-                        &mut alerts,
-                        &format!("Email {address}"),
-                        "email",
-                        Expr::from(address.as_str()),
-                    )?;
+        if let Target::Slack { channels } = target {
+            for channel in channels {
+                if !out.slack_channels.contains(channel) {
+                    out.slack_channels.push(channel.clone());
                 }
             }
-            Target::OpsGenie { secret_name } => {
-                subscribe(
-                    &mut alerts,
-                    &format!("OpsGenie {}", secret_name.replace('/', "--")),
-                    "https",
-                    Expr::from(dynamic_ref::secrets_manager(secret_name)),
-                )?;
-            }
-            Target::Slack { channels } => {
-                for channel in channels {
-                    if !out.slack_channels.contains(channel) {
-                        out.slack_channels.push(channel.clone());
-                    }
-                }
-            }
+        } else {
+            subscribe_direct(&topic, &mut alerts, "", target)?;
         }
     }
     if !out.slack_channels.is_empty() {
-        subscribe(
+        topic.subscribe(
             &mut alerts,
             "Slack",
             "lambda",

@@ -35,17 +35,14 @@ impl S3Location {
     /// The object itself; a key with a `{{…}}` macro (filled in at run time) as the
     /// prefix before it, since IAM cannot know the rest.
     fn exact_or_templated_arn(&self) -> Expr {
-        match self.prefix.find("{{") {
-            Some(at) => Expr::sub(format!(
-                "arn:${{AWS::Partition}}:s3:::{}/{}*",
-                self.bucket,
-                &self.prefix[..at]
-            )),
-            None => Expr::sub(format!(
-                "arn:${{AWS::Partition}}:s3:::{}/{}",
-                self.bucket, self.prefix
-            )),
-        }
+        let (key, rest) = match self.prefix.find("{{") {
+            Some(at) => (&self.prefix[..at], "*"),
+            None => (self.prefix.as_str(), ""),
+        };
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:s3:::{}/{key}{rest}",
+            self.bucket
+        ))
     }
 
     fn objects_arn(&self) -> Expr {

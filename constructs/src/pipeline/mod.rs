@@ -120,29 +120,32 @@ pub fn build(
     let mut urls = emr::ScriptUrls::new();
     let mut script_objects: Vec<(String, String)> = Vec::new();
     let mut local_scripts: Vec<(String, std::path::PathBuf)> = Vec::new();
+    let mut written: Vec<Script> = pipeline
+        .steps
+        .iter()
+        .filter_map(|step| match &step.config {
+            StepConfig::Spark(spark) => Some(spark.script.clone()),
+            _ => None,
+        })
+        .collect();
+    // Steps of kinds a library added ship theirs the same way.
+    written.extend(emr::custom_step_scripts(pipeline, ctx.step_renderers).map_err(one)?);
+    written.extend(
+        pipeline
+            .cluster
+            .bootstrap_actions
+            .iter()
+            .map(|action| action.script.clone()),
+    );
     // Scripts already in S3 are read where they are: the instance role gets exactly those
     // objects, or a run fails with AccessDenied while every check was green.
     let mut s3_scripts: Vec<String> = Vec::new();
-    let mut note_script =
-        |script: &Script, local: &mut Vec<(String, std::path::PathBuf)>| match script {
-            Script::Local { relative, path } => local.push((relative.clone(), path.clone())),
-            Script::S3(url) => {
-                if !s3_scripts.contains(url) {
-                    s3_scripts.push(url.clone());
-                }
-            }
-        };
-    for step in &pipeline.steps {
-        if let StepConfig::Spark(spark) = &step.config {
-            note_script(&spark.script, &mut local_scripts);
+    for script in written {
+        match script {
+            Script::Local { relative, path } => local_scripts.push((relative, path)),
+            Script::S3(url) if !s3_scripts.contains(&url) => s3_scripts.push(url),
+            Script::S3(_) => {}
         }
-    }
-    // Steps of kinds a library added ship theirs the same way.
-    for script in emr::custom_step_scripts(pipeline, ctx.step_renderers).map_err(one)? {
-        note_script(&script, &mut local_scripts);
-    }
-    for action in &pipeline.cluster.bootstrap_actions {
-        note_script(&action.script, &mut local_scripts);
     }
     {
         let mut scripts = scope.child("Scripts").map_err(one)?;

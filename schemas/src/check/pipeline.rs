@@ -5,7 +5,8 @@ use super::{FileCheck, at, cron, graph};
 use crate::codes;
 use crate::model::{
     ChannelName, ClusterFile, ConditionEntryFile, ExecutionsFile, MarketName, NotificationTypeName,
-    NotificationsFile, OperatorName, PipelineFile, StatusName, StepFile, TriggerFile, WeekDayName,
+    NotificationsFile, OperatorName, PipelineFile, StatusName, StepFile, TargetFile, TriggerFile,
+    WeekDayName,
 };
 use crate::resolved::{
     Access, BootstrapAction, Cluster, EmrConfiguration, HiveMetastore, InstanceGroup, Market,
@@ -982,9 +983,25 @@ fn notifications(
         }
         None => Notifications::DEFAULT_ON_STATUS.to_vec(),
     };
+    let targets = targets(&n.targets, "/notifications/targets", cx);
+    (ok && targets.is_some()).then(|| Notifications {
+        kind,
+        on_status,
+        targets: targets.unwrap_or_default(),
+    })
+}
+
+/// Checks and resolves notification targets written at `pointer` (a JSON pointer to the
+/// list): pipelines' `notifications.targets` and platform.yaml's `alerts.targets`.
+pub(crate) fn targets(
+    written: &[TargetFile],
+    pointer: &str,
+    cx: &mut FileCheck<'_>,
+) -> Option<Vec<Target>> {
+    let mut ok = true;
     let mut targets = Vec::new();
-    for (i, t) in n.targets.iter().enumerate() {
-        let pointer = format!("/notifications/targets/{i}");
+    for (i, t) in written.iter().enumerate() {
+        let pointer = format!("{pointer}/{i}");
         let (needs_addresses, channel) = match t.channel {
             ChannelName::Slack => (true, "SLACK"),
             ChannelName::Email => (true, "EMAIL"),
@@ -1085,11 +1102,7 @@ fn notifications(
             }
         }
     }
-    ok.then_some(Notifications {
-        kind,
-        on_status,
-        targets,
-    })
+    ok.then_some(targets)
 }
 
 /// Why an `access` S3 location cannot become the cluster role's grant as written.

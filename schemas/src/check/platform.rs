@@ -2,8 +2,8 @@
 
 use super::{FileCheck, at};
 use crate::codes;
-use crate::model::PlatformFile;
-use crate::resolved::{Account, Central, EmrDefaults, Network, Platform};
+use crate::model::{ChannelName, PlatformFile};
+use crate::resolved::{Account, Central, EmrDefaults, Network, Platform, Target as ResolvedTarget};
 use crate::source::Target;
 use crate::suggest;
 use dpc_core::Diagnostic;
@@ -114,6 +114,8 @@ pub(crate) fn resolve(file: &PlatformFile, cx: &mut FileCheck<'_>) -> Option<Pla
             .map(|a| a.alias.clone()),
     };
 
+    let alert_targets = alert_targets(file, cx);
+
     if cx.has_errors() {
         return None;
     }
@@ -131,8 +133,34 @@ pub(crate) fn resolve(file: &PlatformFile, cx: &mut FileCheck<'_>) -> Option<Pla
             .as_ref()
             .and_then(|c| c.qualifier.clone())
             .unwrap_or_else(|| Platform::DEFAULT_CDK_QUALIFIER.to_string()),
+        alert_targets,
         file: cx.file.path.clone(),
     })
+}
+
+/// `alerts.targets`: pipelines' targets, except Slack. A CloudWatch alarm publishes to an
+/// SNS topic of its own account, and the central Slack API posts only the run messages of
+/// registered pipelines, so an alarm has no way to Slack that dpc could vouch for.
+fn alert_targets(file: &PlatformFile, cx: &mut FileCheck<'_>) -> Vec<ResolvedTarget> {
+    let Some(alerts) = &file.alerts else {
+        return Vec::new();
+    };
+    for (i, t) in alerts.targets.iter().enumerate() {
+        if t.channel == ChannelName::Slack {
+            cx.push(
+                Diagnostic::error(
+                    codes::BAD_TARGET,
+                    "the platform's alarms cannot go to Slack",
+                )
+                .with_label("alarms notify `EMAIL` or `OPSGENIE` targets")
+                .with_note("a CloudWatch alarm publishes to an SNS topic of its own account; dpc's Slack API posts pipelines' run messages only")
+                .with_help("use `channel: EMAIL` with the channel's email address (Slack: channel details, Integrations, Send emails to this channel)"),
+                &format!("/alerts/targets/{i}/channel"),
+                Target::Value,
+            );
+        }
+    }
+    super::pipeline::targets(&alerts.targets, "/alerts/targets", cx).unwrap_or_default()
 }
 
 /// `[a-z][a-z0-9-]{0,39}`.

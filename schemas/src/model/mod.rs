@@ -22,7 +22,7 @@ pub use pipeline::{
     PipelineFile, ScheduleFile, StepFile, TargetFile, TriggerFile,
 };
 pub use platform::{
-    AccountFile, CdkFile, CentralFile, DefaultsFile, EmrDefaultsFile, IamFile, NetworkFile,
-    PlatformFile, SlackFile,
+    AccountFile, AlertsFile, CdkFile, CentralFile, DefaultsFile, EmrDefaultsFile, IamFile,
+    NetworkFile, PlatformFile, SlackFile,
 };
 pub use scenario::{ScenarioEventFile, ScenarioFile};

@@ -1,6 +1,7 @@
 //! `platform.yaml`: one per organisation.
 
 use super::common::patterns;
+use super::pipeline::TargetFile;
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,9 @@ pub struct PlatformFile {
     /// How the accounts were bootstrapped for the AWS CDK.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cdk: Option<CdkFile>,
+    /// The platform team's own alerts: who hears when the platform itself needs a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<AlertsFile>,
 }
 
 /// The central account.
@@ -150,4 +154,22 @@ pub struct CdkFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::CDK_QUALIFIER))]
     pub qualifier: Option<String>,
+}
+
+/// The platform team's own alerts. Every alarm dpc makes notifies these targets: in the
+/// central account, the trigger manager's errors and throttles, failed registrations (the
+/// dependency and Slack APIs' errors), every central Lambda's errors and the central
+/// dead-letter queue; in every user account, through that account's own topic
+/// `dpc-platform-alarms` (alarms publish only within their account), the account's
+/// dead-letter queue and the errors of its dpc Lambdas (execution tracker, Slack caller,
+/// cleanup, registration). An email address therefore confirms one subscription per
+/// account, and once for the central account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertsFile {
+    /// Where the alarms go: `EMAIL` (`addresses`) or `OPSGENIE` (`secretName`, a secret in
+    /// every account that alarms). Slack is not a target of platform alarms: a CloudWatch
+    /// alarm cannot reach the central Slack API; forward an email target to Slack instead.
+    #[schemars(length(min = 1))]
+    pub targets: Vec<TargetFile>,
 }

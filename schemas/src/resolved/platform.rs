@@ -17,6 +17,10 @@ pub struct Platform {
     pub permissions_boundary: Option<String>,
     /// The CDK bootstrap qualifier of every account. Defaults to `hnb659fds`.
     pub cdk_qualifier: String,
+    /// Who hears the platform's own alarms (platform.yaml's `alerts.targets`): email
+    /// addresses and OpsGenie endpoints, never Slack. Empty: the alarms exist, and notify
+    /// topics nobody is subscribed to.
+    pub alert_targets: Vec<crate::resolved::Target>,
     /// The `platform.yaml` file.
     pub file: PathBuf,
 }

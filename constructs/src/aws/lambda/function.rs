@@ -74,6 +74,7 @@ pub struct Function {
     resource: ResourceRef,
     role: Role,
     name: String,
+    log_group_name: Expr,
 }
 
 impl Function {
@@ -164,6 +165,7 @@ impl Function {
             resource,
             role,
             name: props.name,
+            log_group_name: log_group.name(),
         })
     }
 
@@ -180,6 +182,12 @@ impl Function {
     /// The function's name, as a reference (so dependents wait for it).
     pub fn name(&self) -> Expr {
         self.resource.reference()
+    }
+
+    /// The name of the log group the function writes to, as a reference (so a metric or
+    /// subscription filter on it is created after it).
+    pub fn log_group_name(&self) -> Expr {
+        self.log_group_name.clone()
     }
 
     /// The function's execution role.
