@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use support::{definition, example, load, synth_all};
 
+/// The internal step that waits for the Hive metastore: not one of the user's steps.
+const METASTORE_STEP: &str = dpc_constructs::pipeline::definition::METASTORE_STEP_NAME;
+
 /// Step name → the steps certain to have finished before it starts, read from the
 /// steps branch of `Run steps`: a series orders, a `Parallel` waits for all branches.
 fn completed_before(def: &Value) -> BTreeMap<String, BTreeSet<String>> {
@@ -43,6 +46,10 @@ fn walk(
                     .as_str()
                     .expect("step name")
                     .to_owned();
+                if step == METASTORE_STEP {
+                    at = state["Next"].as_str().map(str::to_owned);
+                    continue;
+                }
                 assert!(
                     before.insert(step.clone(), done.clone()).is_none(),
                     "step {step} runs twice"
@@ -55,6 +62,12 @@ fn walk(
                     all.extend(walk(b, &done, before));
                 }
                 done = all;
+            }
+            // `Cluster ready?`: the main path is its first rule (the cluster waits
+            // for work); the others poll or fail.
+            Some("Choice") => {
+                at = state["Choices"][0]["Next"].as_str().map(str::to_owned);
+                continue;
             }
             _ => {}
         }
@@ -211,14 +224,36 @@ fn every_failure_and_timeout_path_reaches_terminate_cluster() {
                     "{name}: {path:?} ends without terminating the cluster"
                 );
             }
-            // Before it exists, a failed provisioning ends without a cluster to stop.
+            // `createCluster` returns the id at once (not `.sync`), so a cluster EMR
+            // loses while it starts is polled, and fails, inside `Run steps`, whose
+            // catchers terminate it. A refused call has no cluster to stop.
             let start = &states["Start cluster"];
             assert!(
                 start["Resource"]
                     .as_str()
                     .unwrap()
-                    .ends_with("createCluster.sync")
+                    .ends_with("elasticmapreduce:createCluster"),
+                "{name}: {}",
+                start["Resource"]
             );
+            assert_eq!(start["Next"], "Run steps");
+            let steps = &run["Branches"][0];
+            let first = &steps["States"][steps["StartAt"].as_str().unwrap()];
+            assert!(
+                first["Resource"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("emr:describeCluster")),
+                "{name}: the steps branch starts by checking the cluster"
+            );
+            for (path, terminated) in endings(states, "Start cluster") {
+                if path.get(1).map(String::as_str) != Some("Run steps") {
+                    assert!(!terminated, "{name}: {path:?}");
+                    assert!(
+                        path.iter().any(|s| s == "Cluster start failed"),
+                        "{name}: {path:?} a refused start ends as dpc.ClusterStartFailed"
+                    );
+                }
+            }
             // Each ending reports the status first (Step Functions' events are best effort).
             for (path, _) in &ways {
                 assert!(
@@ -251,6 +286,7 @@ fn a_timed_out_step_is_cancelled_before_it_is_retried_or_fails() {
                     branches.extend(inner.iter().cloned());
                 }
                 if state["TimeoutSeconds"].is_null()
+                    || state["Parameters"]["Step"]["Name"] == METASTORE_STEP
                     || !state["Resource"]
                         .as_str()
                         .is_some_and(|r| r.ends_with("addStep.sync"))

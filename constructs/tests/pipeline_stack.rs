@@ -551,7 +551,7 @@ fn the_cluster_request_follows_the_merged_spec() {
     let start = &def["States"]["Start cluster"];
     assert_eq!(
         start["Resource"],
-        "arn:aws:states:::elasticmapreduce:createCluster.sync"
+        "arn:aws:states:::elasticmapreduce:createCluster"
     );
     let p = &start["Parameters"];
     assert_eq!(p["ReleaseLabel"], "emr-7.5.0");

@@ -3,11 +3,15 @@
 //! ```text
 //! Read input ─▶ Trigger event? ─▶ Claim trigger event ─┬─▶ Report running ─▶ Run date ─▶ … ─▶ Start cluster
 //!                              └▶ Claim execution ─────┘   (claim taken ─▶ Mark as duplicate ─▶ Succeed)
-//! Start cluster ─▶ Run steps ══ Parallel ══╗ steps (the DAG) ─▶ All steps succeeded (Fail: ends the race)
-//!                                          ╚ Wait for the run's deadline ─▶ Run timed out (Fail)
+//! Start cluster (createCluster, keeps the id) ─▶ Run steps ══ Parallel ══╗
+//!     ╔══ steps: Check the cluster ⟲ Wait ─▶ [Wait for the Hive metastore] ─▶ the DAG ─▶ All steps succeeded (Fail: ends the race)
+//!     ╚══ Wait for the run's deadline ─▶ Run timed out (Fail)
 //!   caught dpc.StepsSucceeded ─▶ Stop cluster ─▶ Report success ─▶ Pipeline succeeded
+//!                                 (terminate failed 6×: Cluster not terminated ─▶ dpc.ClusterNotTerminated ─▶ failure path)
 //!   caught dpc.RunTimedOut    ─▶ Stop cluster (run timed out) ─▶ Report timeout ─▶ wait for TIMED_OUT
-//!   caught anything else      ─▶ Stop cluster (run failed) ─▶ Report failure ─▶ Pipeline failed
+//!   caught anything else      ─▶ Stop cluster (run failed) ─▶ Error name allowed? ─▶ [Name the error dpc.StepFailed]
+//!                                 ─▶ Report failure ─▶ Pipeline failed
+//!   Start cluster refused     ─▶ Cluster start failed (dpc.ClusterStartFailed) ─▶ Error name allowed? ─▶ …
 //! ```
 //!
 //! Why it looks like this:
@@ -35,9 +39,21 @@
 //!   catchers route every outcome through `terminateCluster`. A run that hits its
 //!   timeout then waits for the state machine's own timeout (a little longer), so the
 //!   execution really ends `TIMED_OUT`, as users and downstream conditions expect.
-//!   Should even that fail, the account's cleanup Lambda terminates clusters of
-//!   aborted and timed-out executions (by the `dpc:execution` tag), and EMR's idle
+//!   `createCluster` is called without `.sync`: with `.sync`, a cluster that EMR
+//!   creates and then loses while starting fails the task without its id, and
+//!   nothing would terminate it. The steps branch polls `describeCluster` instead,
+//!   inside the catchers. `terminateCluster` is retried six times with full jitter;
+//!   after a successful run that still fails the run with `dpc.ClusterNotTerminated`
+//!   (its cause names the cluster and the command that frees it), while a run that
+//!   failed keeps its own error. Whatever remains, the account's cleanup Lambda
+//!   terminates on every final status (by the `dpc:execution` tag), and EMR's idle
 //!   auto-termination is the last line.
+//! - **Legal error names.** Step Functions reserves error names that start with
+//!   `States.`; the execution ends with a `dpc.*` name, any other error renamed
+//!   `dpc.StepFailed` with the original error and cause as JSON in the cause.
+//! - **The Hive metastore.** Its set-up runs in the background of a bootstrap action
+//!   and can only finish once EMR installed Hive; the first step waits for its marker
+//!   file (`dpc.MetastoreNotReady` after a bound) so no step meets the default one.
 //! - **Steps** run as `addStep.sync` tasks, in series and `Parallel` states planned from
 //!   the DAG ([`crate::stepfunctions::dag`]). A step with a `timeout` that runs over is
 //!   cancelled on the cluster (its id is looked up by name with `ListSteps`, then
@@ -69,8 +85,8 @@ pub const TIMEOUT_GRACE_SECONDS: u64 = 600;
 /// The longest a standard execution may run (one year).
 pub const MAX_EXECUTION_SECONDS: u64 = 365 * 24 * 3600;
 
-/// How often `terminateCluster` is retried before the run fails with
-/// [`error_names::CLUSTER_NOT_TERMINATED`].
+/// How often `terminateCluster` is retried before giving up (a successful run then
+/// fails with [`error_names::CLUSTER_NOT_TERMINATED`]).
 pub const TERMINATE_ATTEMPTS: u32 = 6;
 
 /// Seconds between two checks of a starting cluster.
@@ -304,7 +320,12 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
     // Success.
     chain = chain.then_state(
         states::STOP_CLUSTER,
-        terminate(p, true, states::REPORT_SUCCESS),
+        terminate(
+            p,
+            true,
+            states::REPORT_SUCCESS,
+            states::CLUSTER_NOT_TERMINATED,
+        ),
     )?;
     chain.add(states::CLUSTER_NOT_TERMINATED, not_terminated(), false)?;
     chain = chain.then_state(
@@ -333,7 +354,10 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
     rename.transition = Transition::Next(states::REPORT_FAILURE.into());
     let mut failure_names = Chain::state(
         states::STOP_CLUSTER_FAILED,
-        terminate(p, true, states::ERROR_NAME),
+        // The run failed already: its own error is what the report and the alert must
+        // name, so a failed termination keeps it; the cleanup function, run on every
+        // final status, terminates the cluster by its execution tag.
+        terminate(p, true, states::ERROR_NAME, states::ERROR_NAME),
     )?
     .then_state(
         states::ERROR_NAME,
@@ -373,7 +397,7 @@ pub fn build(input: &DefinitionInput<'_>) -> Result<Definition, ChainError> {
     );
     let timed_out = Chain::state(
         states::STOP_CLUSTER_TIMED_OUT,
-        terminate(p, false, states::REPORT_TIMEOUT),
+        terminate(p, false, states::REPORT_TIMEOUT, states::REPORT_TIMEOUT),
     )?
     .then_state(
         states::REPORT_TIMEOUT,
@@ -938,7 +962,7 @@ fn step_chain(
     Ok(chain)
 }
 
-fn terminate(partition: &str, wait: bool, next: &str) -> Task {
+fn terminate(partition: &str, wait: bool, next: &str, on_failure: &str) -> Task {
     let api = if wait {
         "elasticmapreduce:terminateCluster.sync"
     } else {
@@ -968,7 +992,7 @@ fn terminate(partition: &str, wait: bool, next: &str) -> Task {
     task.catch = vec![Catcher::new(
         [errors::ALL],
         ResultPath::At("$.stopError".into()),
-        states::CLUSTER_NOT_TERMINATED,
+        on_failure,
     )];
     task.transition = Transition::Next(next.to_owned());
     task
