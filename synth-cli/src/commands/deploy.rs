@@ -773,6 +773,7 @@ mod tests {
             environment: format!("aws://{account}/eu-west-1"),
             template: json!({"Resources": {}}),
             dependencies: deps.iter().map(|d| (*d).to_owned()).collect(),
+            ..StackSnapshot::default()
         }
     }
 

@@ -1,7 +1,10 @@
 //! `dpc diff`'s engine: the difference of two cloud assemblies, stack by stack and
 //! resource by resource, with the replacements and security changes a reviewer must see,
 //! plus the dependency diff from `lineage.json` (which pipelines' triggers changed, what
-//! runs downstream of them, and who starts or stops being triggered).
+//! runs downstream of them, and who starts or stops being triggered), and what
+//! `cdk deploy` reads besides templates: each stack's manifest entry (tags, termination
+//! protection, parameters, dependencies) and its assets ([`settings`]'s documentation
+//! says what is left out, and why).
 //!
 //! ```text
 //! AssemblySnapshot (a directory, or an Assembly in memory)  ×2
@@ -15,6 +18,7 @@ mod dependencies;
 mod markdown;
 pub mod replacement;
 mod security;
+mod settings;
 mod snapshot;
 mod template;
 mod text;
@@ -25,7 +29,10 @@ pub use dependencies::{
 };
 pub use markdown::render_markdown;
 pub use security::{SecurityChange, SecurityKind};
-pub use snapshot::{AssemblySnapshot, LINEAGE_FILE, StackSnapshot, UNREADABLE_ASSEMBLY};
+pub use settings::{AssetDiff, diff_stack_settings};
+pub use snapshot::{
+    AssemblySnapshot, AssetManifestSnapshot, LINEAGE_FILE, StackSnapshot, UNREADABLE_ASSEMBLY,
+};
 pub use template::{EntryDiff, Replacement, ResourceDiff, TemplateDiff, diff_templates};
 pub use text::render_text;
 pub use value::{Path, PathSegment, PropertyChange, diff_values};
@@ -63,7 +70,8 @@ pub struct AssemblyDiff {
 }
 
 impl AssemblyDiff {
-    /// Whether the two assemblies are the same (stacks, templates and dependency graph).
+    /// Whether the two assemblies are the same (stacks, templates, manifest entries,
+    /// assets and dependency graph).
     pub fn is_empty(&self) -> bool {
         self.stacks.is_empty()
             && self
@@ -93,6 +101,11 @@ pub struct Summary {
     pub replacements: usize,
     /// Security items added or removed.
     pub security_changes: usize,
+    /// Values of stacks' manifest entries that changed (tags, termination protection,
+    /// parameters, dependencies...).
+    pub setting_changes: usize,
+    /// Assets added, removed or changed.
+    pub asset_changes: usize,
     /// Pipelines whose place in the dependency graph changed.
     pub pipelines_changed: usize,
     /// Pipelines that start or stop firing.
@@ -118,6 +131,14 @@ pub struct StackDiff {
     /// Its template's differences.
     #[serde(flatten)]
     pub template: TemplateDiff,
+    /// Changes of its `manifest.json` entries, relative to the stack's artifact (an
+    /// asset-manifest artifact's start with its id): `properties.tags.cost-center`,
+    /// `properties.terminationProtection`, `dependencies[1]`...
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<PropertyChange>,
+    /// Its assets that were added, removed or changed (hash or entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<AssetDiff>,
 }
 
 /// Compares two assemblies.
@@ -132,7 +153,15 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
         let old_environment = before
             .filter(|b| b.environment != after.environment)
             .map(|b| b.environment.clone());
-        if before.is_some() && template.is_empty() && old_environment.is_none() {
+        let (settings, assets) = before
+            .map(|b| diff_stack_settings(b, after, !template.is_empty()))
+            .unwrap_or_default();
+        if before.is_some()
+            && template.is_empty()
+            && old_environment.is_none()
+            && settings.is_empty()
+            && assets.is_empty()
+        {
             continue;
         }
         let template = if before.is_some() {
@@ -151,6 +180,8 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
                 Change::Added
             },
             template,
+            settings,
+            assets,
         });
     }
     for before in &old.stacks {
@@ -162,6 +193,8 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
                 old_environment: None,
                 change: Change::Removed,
                 template: whole_stack(diff_templates(&before.template, &Value::Null)),
+                settings: Vec::new(),
+                assets: Vec::new(),
             });
         }
     }
@@ -211,6 +244,8 @@ fn summarize(stacks: &[StackDiff], dependencies: Option<&DependencyDiff>) -> Sum
             }
         }
         s.security_changes += stack.template.security.len();
+        s.setting_changes += stack.settings.len();
+        s.asset_changes += stack.assets.len();
     }
     if let Some(d) = dependencies {
         s.pipelines_changed = d.pipelines.len();
@@ -230,7 +265,7 @@ mod tests {
             stack_name: id.to_owned(),
             environment: env.to_owned(),
             template,
-            dependencies: Vec::new(),
+            ..StackSnapshot::default()
         }
     }
 

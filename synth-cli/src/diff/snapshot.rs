@@ -13,6 +13,9 @@ use std::path::Path;
 /// The file `dpc synth` writes the dependency graph into.
 pub const LINEAGE_FILE: &str = "lineage.json";
 
+/// The cloud assembly's manifest.
+const MANIFEST_FILE: &str = "manifest.json";
+
 /// Diagnostic code: an assembly cannot be read (no manifest, unreadable or invalid files).
 pub const UNREADABLE_ASSEMBLY: &str = "DM0560";
 
@@ -26,7 +29,7 @@ pub struct AssemblySnapshot {
 }
 
 /// One stack of an assembly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct StackSnapshot {
     /// The artifact id, e.g. `dpc-pipeline-core-data-listings`: what the CDK CLI selects.
     pub id: String,
@@ -39,6 +42,24 @@ pub struct StackSnapshot {
     /// Artifact ids of the stacks it deploys after (the manifest's `dependencies`, asset
     /// manifests left out).
     pub dependencies: Vec<String>,
+    /// The stack's artifact in `manifest.json` as written (tags, termination protection,
+    /// parameters, roles, dependencies...): what `cdk deploy` reads besides the template.
+    /// `Null` when built by hand.
+    pub artifact: Value,
+    /// The asset manifests the stack depends on, in its `dependencies` order.
+    pub asset_manifests: Vec<AssetManifestSnapshot>,
+}
+
+/// A `cdk:asset-manifest` artifact of a stack and the file it names (`*.assets.json`):
+/// which files and images `cdk deploy` publishes before deploying the stack.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AssetManifestSnapshot {
+    /// The artifact id, e.g. `dpc-central.assets`.
+    pub id: String,
+    /// The artifact's entry in `manifest.json`.
+    pub artifact: Value,
+    /// The asset manifest file's contents.
+    pub contents: Value,
 }
 
 impl AssemblySnapshot {
@@ -71,7 +92,7 @@ impl AssemblySnapshot {
                 ));
             }
         }
-        let manifest_path = dir.join("manifest.json");
+        let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = read_json(&manifest_path).map_err(|d| {
             d.with_help(format!(
                 "`{}` should be a cloud assembly: the folder `dpc synth -o DIR` writes",
@@ -123,6 +144,19 @@ impl AssemblySnapshot {
                     .unwrap_or("aws://unknown-account/unknown-region")
                     .to_owned(),
                 template: read_json(&dir.join(&template_file))?,
+                artifact: artifact.clone(),
+                asset_manifests: asset_manifests(artifacts, artifact, |file| {
+                    if !is_plain_file_name(file) {
+                        return Err(Diagnostic::error(
+                            UNREADABLE_ASSEMBLY,
+                            format!(
+                                "stack `{id}` in `{}` names the asset manifest `{file}` outside the assembly",
+                                manifest_path.display()
+                            ),
+                        ));
+                    }
+                    read_json(&dir.join(file))
+                })?,
                 dependencies: artifact
                     .get("dependencies")
                     .and_then(Value::as_array)
@@ -163,16 +197,39 @@ impl AssemblySnapshot {
                 .file(LINEAGE_FILE)
                 .and_then(|bytes| serde_json::from_slice(bytes).ok())
         });
+        // The manifest dpc rendered, read the way a directory's is, so `--base` compares
+        // the same parts of the assembly as `dpc diff OLD NEW`.
+        let manifest: Value = assembly
+            .file(MANIFEST_FILE)
+            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+            .unwrap_or(Value::Null);
+        let empty = serde_json::Map::new();
+        let artifacts = manifest
+            .get("artifacts")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
         AssemblySnapshot {
             stacks: assembly
                 .stacks()
                 .iter()
-                .map(|s| StackSnapshot {
-                    id: s.artifact_id.clone(),
-                    stack_name: s.stack_name.clone(),
-                    environment: format!("aws://{}/{}", s.account, s.region),
-                    template: s.template(),
-                    dependencies: s.dependencies.clone(),
+                .map(|s| {
+                    let artifact = artifacts.get(&s.artifact_id).cloned().unwrap_or_default();
+                    let asset_manifests = asset_manifests(artifacts, &artifact, |file| {
+                        Ok(assembly
+                            .file(file)
+                            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+                            .unwrap_or(Value::Null))
+                    })
+                    .unwrap_or_default();
+                    StackSnapshot {
+                        id: s.artifact_id.clone(),
+                        stack_name: s.stack_name.clone(),
+                        environment: format!("aws://{}/{}", s.account, s.region),
+                        template: s.template(),
+                        dependencies: s.dependencies.clone(),
+                        artifact,
+                        asset_manifests,
+                    }
                 })
                 .collect(),
             lineage,
@@ -183,6 +240,45 @@ impl AssemblySnapshot {
     pub fn stack(&self, id: &str) -> Option<&StackSnapshot> {
         self.stacks.iter().find(|s| s.id == id)
     }
+}
+
+/// The asset manifests among `artifact`'s dependencies, each with its file read by
+/// `read`. A dependency naming no artifact is left out (the stack then has fewer asset
+/// manifests, which the diff shows).
+fn asset_manifests(
+    artifacts: &serde_json::Map<String, Value>,
+    artifact: &Value,
+    mut read: impl FnMut(&str) -> Result<Value, Diagnostic>,
+) -> Result<Vec<AssetManifestSnapshot>, Diagnostic> {
+    let mut out = Vec::new();
+    let names = artifact
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    for name in names {
+        let Some(entry) = artifacts.get(name) else {
+            continue;
+        };
+        if entry.get("type").and_then(Value::as_str) != Some("cdk:asset-manifest") {
+            continue;
+        }
+        let contents = match entry
+            .get("properties")
+            .and_then(|p| p.get("file"))
+            .and_then(Value::as_str)
+        {
+            Some(file) => read(file)?,
+            None => Value::Null,
+        };
+        out.push(AssetManifestSnapshot {
+            id: name.to_owned(),
+            artifact: entry.clone(),
+            contents,
+        });
+    }
+    Ok(out)
 }
 
 /// Template files sit beside the manifest; anything else is not read.
@@ -237,6 +333,7 @@ mod tests {
             }}),
         );
         write(dir.path(), "b.template.json", &json!({"Resources": {}}));
+        write(dir.path(), "b.assets.json", &json!({"files": {"h": {}}}));
         write(
             dir.path(),
             "a.template.json",
@@ -247,6 +344,17 @@ mod tests {
         assert_eq!(ids, ["b", "a"]);
         assert_eq!(snapshot.stacks[0].stack_name, "stack-b");
         assert_eq!(snapshot.stacks[0].dependencies, ["a"]);
+        // The asset manifest is read too: `cdk deploy` publishes what it lists.
+        assert_eq!(snapshot.stacks[0].asset_manifests.len(), 1);
+        assert_eq!(snapshot.stacks[0].asset_manifests[0].id, "b.assets");
+        assert_eq!(
+            snapshot.stacks[0].asset_manifests[0].contents,
+            json!({"files": {"h": {}}})
+        );
+        assert_eq!(
+            snapshot.stacks[0].artifact["properties"]["stackName"],
+            "stack-b"
+        );
         assert_eq!(snapshot.stacks[1].stack_name, "a");
         assert_eq!(snapshot.stacks[1].environment, "aws://2/eu-west-1");
         assert!(snapshot.lineage.is_none());
