@@ -314,6 +314,30 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_whose_only_change_is_in_the_manifest_is_listed() {
+        let template = json!({"Resources": {}});
+        let with = |protected: bool| AssemblySnapshot {
+            stacks: vec![StackSnapshot {
+                artifact: json!({"properties": {"terminationProtection": protected}}),
+                ..stack("s", "aws://1/r", template.clone())
+            }],
+            lineage: None,
+        };
+        let diff = diff_assemblies(&with(false), &with(true));
+        assert!(!diff.is_empty());
+        assert_eq!(diff.summary.stacks_changed, 1);
+        assert_eq!(diff.summary.setting_changes, 1);
+        assert_eq!(
+            diff.stacks[0].settings[0].path.to_string(),
+            "properties.terminationProtection"
+        );
+        let value = serde_json::to_value(&diff).expect("serializes");
+        assert_eq!(value["summary"]["settingChanges"], 1);
+        assert_eq!(value["stacks"][0]["settings"][0]["new"], true);
+        assert!(diff_assemblies(&with(true), &with(true)).is_empty());
+    }
+
+    #[test]
     fn the_json_shape_is_camel_case_with_flattened_templates() {
         let old = AssemblySnapshot {
             stacks: vec![stack("s", "aws://1/r", json!({"Resources": {}}))],
