@@ -175,14 +175,23 @@ fn diff_asset_manifest(old: &Value, new: &Value, moved: Option<&str>) -> Vec<Ass
         if a == b {
             continue;
         }
+        // An empty section on one side only lists no asset: say so of the section (unless
+        // the whole asset manifest is new or gone, which the settings already say).
+        let empty_on_one_side = old.is_object()
+            && new.is_object()
+            && a.is_none() != b.is_none()
+            && a.or(b)
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty);
         match (
             a.map_or(Some(&Map::new()), Value::as_object).cloned(),
             b.map_or(Some(&Map::new()), Value::as_object).cloned(),
         ) {
-            (Some(a), Some(b)) => {
+            (Some(a), Some(b)) if !empty_on_one_side => {
                 diff_assets(section, &assets(&a), &assets(&b), moved, &mut out);
             }
-            // Not a map of assets: the section itself is what changed.
+            // Not a map of assets (or an empty one on one side only): the section itself
+            // is what changed.
             _ => out.push(AssetDiff {
                 section: section.clone(),
                 name: section.clone(),
@@ -389,6 +398,22 @@ mod tests {
                 changes: Vec::new(),
             }]
         );
+    }
+
+    #[test]
+    fn an_empty_section_on_one_side_only_is_a_change() {
+        let old = json!({"version": "55.0.0", "files": {}, "dockerImages": {}});
+        let new = json!({"version": "55.0.0", "files": {}, "images": {}});
+        let diff = diff_asset_manifest(&old, &new, None);
+        let summary: Vec<(&str, Change)> = diff
+            .iter()
+            .map(|a| (a.section.as_str(), a.change))
+            .collect();
+        assert_eq!(
+            summary,
+            [("images", Change::Added), ("dockerImages", Change::Removed)]
+        );
+        assert!(diff_asset_manifest(&old, &old, None).is_empty());
     }
 
     #[test]
