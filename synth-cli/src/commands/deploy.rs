@@ -787,6 +787,7 @@ mod tests {
                 stack("dpc-central", "111111111111", &[]),
             ],
             lineage: None,
+            ..AssemblySnapshot::default()
         }
     }
 

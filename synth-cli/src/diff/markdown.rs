@@ -32,6 +32,16 @@ pub fn render_markdown(diff: &AssemblyDiff) -> String {
             );
         }
     }
+    if !diff.manifest.is_empty() {
+        let mut lines = Vec::new();
+        diff_lines(&mut lines, &diff.manifest);
+        let fence = fence_for(&lines);
+        let _ = writeln!(
+            out,
+            "\n### `manifest.json` outside the stacks\n\n{fence}diff\n{}\n{fence}",
+            lines.join("\n")
+        );
+    }
     for stack in &diff.stacks {
         stack_md(&mut out, stack);
     }

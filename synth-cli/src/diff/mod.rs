@@ -3,7 +3,7 @@
 //! plus the dependency diff from `lineage.json` (which pipelines' triggers changed, what
 //! runs downstream of them, and who starts or stops being triggered), and what
 //! `cdk deploy` reads besides templates: each stack's manifest entry (tags, termination
-//! protection, parameters, dependencies) and its assets ([`settings`]'s documentation
+//! protection, parameters, dependencies) and its assets (`diff/settings.rs`'s documentation
 //! says what is left out, and why).
 //!
 //! ```text
@@ -67,6 +67,10 @@ pub struct AssemblyDiff {
     pub stacks: Vec<StackDiff>,
     /// The dependency diff; `None` when either side has no `lineage.json`.
     pub dependencies: Option<DependencyDiff>,
+    /// Changes of `manifest.json` outside every stack's entries (see
+    /// [`AssemblySnapshot::manifest`]); dpc writes nothing there today.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manifest: Vec<PropertyChange>,
 }
 
 impl AssemblyDiff {
@@ -74,6 +78,7 @@ impl AssemblyDiff {
     /// assets and dependency graph).
     pub fn is_empty(&self) -> bool {
         self.stacks.is_empty()
+            && self.manifest.is_empty()
             && self
                 .dependencies
                 .as_ref()
@@ -101,8 +106,8 @@ pub struct Summary {
     pub replacements: usize,
     /// Security items added or removed.
     pub security_changes: usize,
-    /// Values of stacks' manifest entries that changed (tags, termination protection,
-    /// parameters, dependencies...).
+    /// Values of `manifest.json` that changed: stacks' entries (tags, termination
+    /// protection, parameters, dependencies...) and the rest of the manifest.
     pub setting_changes: usize,
     /// Assets added, removed or changed.
     pub asset_changes: usize,
@@ -202,11 +207,15 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
         (Some(a), Some(b)) => Some(diff_lineage(a, b)),
         _ => None,
     };
+    let manifest = diff_values(&old.manifest, &new.manifest);
+    let mut summary = summarize(&stacks, dependencies.as_ref());
+    summary.setting_changes += manifest.len();
     AssemblyDiff {
         version: DIFF_FORMAT_VERSION.to_owned(),
-        summary: summarize(&stacks, dependencies.as_ref()),
+        summary,
         stacks,
         dependencies,
+        manifest,
     }
 }
 
@@ -279,6 +288,7 @@ mod tests {
                 stack("moved", "aws://1/eu-west-1", same.clone()),
             ],
             lineage: None,
+            manifest: Value::Null,
         };
         let new = AssemblySnapshot {
             stacks: vec![
@@ -287,6 +297,7 @@ mod tests {
                 stack("fresh", "aws://1/eu-west-1", same.clone()),
             ],
             lineage: None,
+            manifest: Value::Null,
         };
         let diff = diff_assemblies(&old, &new);
         let summary: Vec<(&str, Change)> = diff
@@ -322,6 +333,7 @@ mod tests {
                 ..stack("s", "aws://1/r", template.clone())
             }],
             lineage: None,
+            manifest: Value::Null,
         };
         let diff = diff_assemblies(&with(false), &with(true));
         assert!(!diff.is_empty());
@@ -342,6 +354,7 @@ mod tests {
         let old = AssemblySnapshot {
             stacks: vec![stack("s", "aws://1/r", json!({"Resources": {}}))],
             lineage: None,
+            manifest: Value::Null,
         };
         let new = AssemblySnapshot {
             stacks: vec![stack(
@@ -350,6 +363,7 @@ mod tests {
                 json!({"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "b"}}}}),
             )],
             lineage: None,
+            manifest: Value::Null,
         };
         let value = serde_json::to_value(diff_assemblies(&old, &new)).expect("serializes");
         assert_eq!(value["version"], "1");

@@ -4,9 +4,10 @@
 //!
 //! Left out on purpose, because they change nothing in any account: the `version` of
 //! `manifest.json` and of each asset manifest (the file format's version, which only a
-//! different dpc writes), `cdk.out`, `tree.json`, dpc's own `.dpc-assembly` and cache
-//! files, and the stack's `environment` (shown as a move instead). `lineage.json` is
-//! compared as the dependency graph, not here.
+//! different dpc writes), `cdk.out`, `tree.json` (and its `cdk:tree` artifact), dpc's
+//! own `.dpc-assembly` and cache files, and the stack's `environment` (shown as a move
+//! instead). `lineage.json` is compared as the dependency graph, and the rest of
+//! `manifest.json` as the assembly's `manifest`, not here.
 //!
 //! The template's own asset is named by the template's hash, so every template change
 //! also changes that hash, in the asset manifest and in the stack's

@@ -20,12 +20,16 @@ const MANIFEST_FILE: &str = "manifest.json";
 pub const UNREADABLE_ASSEMBLY: &str = "DM0560";
 
 /// A cloud assembly as the diff sees it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct AssemblySnapshot {
     /// The stacks, in the order the manifest lists them.
     pub stacks: Vec<StackSnapshot>,
     /// The dependency graph, when the assembly holds `lineage.json`.
     pub lineage: Option<Lineage>,
+    /// What else `manifest.json` holds that no stack accounts for: its keys but `version`
+    /// and `artifacts`, and the artifacts that are neither a stack, an asset manifest of
+    /// one, nor the construct tree. `Null` when built by hand.
+    pub manifest: Value,
 }
 
 /// One stack of an assembly.
@@ -186,7 +190,11 @@ impl AssemblySnapshot {
         } else {
             None
         };
-        Ok(AssemblySnapshot { stacks, lineage })
+        Ok(AssemblySnapshot {
+            manifest: rest_of_manifest(&manifest, &stacks),
+            stacks,
+            lineage,
+        })
     }
 
     /// The stacks of an assembly synthesized in memory, with the graph `lineage` (or the
@@ -208,30 +216,32 @@ impl AssemblySnapshot {
             .get("artifacts")
             .and_then(Value::as_object)
             .unwrap_or(&empty);
-        AssemblySnapshot {
-            stacks: assembly
-                .stacks()
-                .iter()
-                .map(|s| {
-                    let artifact = artifacts.get(&s.artifact_id).cloned().unwrap_or_default();
-                    let asset_manifests = asset_manifests(artifacts, &artifact, |file| {
-                        Ok(assembly
-                            .file(file)
-                            .and_then(|bytes| serde_json::from_slice(bytes).ok())
-                            .unwrap_or(Value::Null))
-                    })
-                    .unwrap_or_default();
-                    StackSnapshot {
-                        id: s.artifact_id.clone(),
-                        stack_name: s.stack_name.clone(),
-                        environment: format!("aws://{}/{}", s.account, s.region),
-                        template: s.template(),
-                        dependencies: s.dependencies.clone(),
-                        artifact,
-                        asset_manifests,
-                    }
+        let stacks: Vec<StackSnapshot> = assembly
+            .stacks()
+            .iter()
+            .map(|s| {
+                let artifact = artifacts.get(&s.artifact_id).cloned().unwrap_or_default();
+                let asset_manifests = asset_manifests(artifacts, &artifact, |file| {
+                    Ok(assembly
+                        .file(file)
+                        .and_then(|bytes| serde_json::from_slice(bytes).ok())
+                        .unwrap_or(Value::Null))
                 })
-                .collect(),
+                .unwrap_or_default();
+                StackSnapshot {
+                    id: s.artifact_id.clone(),
+                    stack_name: s.stack_name.clone(),
+                    environment: format!("aws://{}/{}", s.account, s.region),
+                    template: s.template(),
+                    dependencies: s.dependencies.clone(),
+                    artifact,
+                    asset_manifests,
+                }
+            })
+            .collect();
+        AssemblySnapshot {
+            manifest: rest_of_manifest(&manifest, &stacks),
+            stacks,
             lineage,
         }
     }
@@ -240,6 +250,29 @@ impl AssemblySnapshot {
     pub fn stack(&self, id: &str) -> Option<&StackSnapshot> {
         self.stacks.iter().find(|s| s.id == id)
     }
+}
+
+/// `manifest` without its `version` (the file format's, which only a different dpc
+/// changes), without the stacks' artifacts and their asset manifests (compared per stack),
+/// and without the construct tree (`cdk:tree`: a description, nothing deploys it).
+fn rest_of_manifest(manifest: &Value, stacks: &[StackSnapshot]) -> Value {
+    let Some(map) = manifest.as_object() else {
+        return manifest.clone();
+    };
+    let mut rest = map.clone();
+    rest.remove("version");
+    if let Some(Value::Object(artifacts)) = rest.get_mut("artifacts") {
+        artifacts.retain(|id, artifact| {
+            let owned = stacks
+                .iter()
+                .any(|s| s.id == *id || s.asset_manifests.iter().any(|m| m.id == *id));
+            let is_stack =
+                artifact.get("type").and_then(Value::as_str) == Some("aws:cloudformation:stack");
+            let is_tree = artifact.get("type").and_then(Value::as_str) == Some("cdk:tree");
+            !(owned || is_stack || is_tree)
+        });
+    }
+    Value::Object(rest)
 }
 
 /// The asset manifests among `artifact`'s dependencies, each with its file read by
@@ -358,6 +391,35 @@ mod tests {
         assert_eq!(snapshot.stacks[1].stack_name, "a");
         assert_eq!(snapshot.stacks[1].environment, "aws://2/eu-west-1");
         assert!(snapshot.lineage.is_none());
+    }
+
+    #[test]
+    fn the_rest_of_the_manifest_is_what_no_stack_accounts_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = |extra: Value| {
+            json!({"version": "55.0.0", "runtime": extra, "artifacts": {
+                "a.assets": {"type": "cdk:asset-manifest", "properties": {"file": "a.assets.json"}},
+                "a": {"type": "aws:cloudformation:stack", "environment": "aws://1/r",
+                      "properties": {"templateFile": "a.template.json"},
+                      "dependencies": ["a.assets"]},
+                "Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}},
+                "other": {"type": "cdk:cloud-assembly"}
+            }})
+        };
+        write(dir.path(), "a.template.json", &json!({"Resources": {}}));
+        write(dir.path(), "a.assets.json", &json!({"files": {}}));
+        write(dir.path(), "manifest.json", &manifest(json!(1)));
+        let one = AssemblySnapshot::read(dir.path()).expect("reads");
+        assert_eq!(
+            one.manifest,
+            json!({"runtime": 1, "artifacts": {"other": {"type": "cdk:cloud-assembly"}}})
+        );
+        write(dir.path(), "manifest.json", &manifest(json!(2)));
+        let two = AssemblySnapshot::read(dir.path()).expect("reads");
+        let diff = crate::diff::diff_assemblies(&one, &two);
+        assert!(!diff.is_empty());
+        assert_eq!(diff.manifest[0].path.to_string(), "runtime");
+        assert!(crate::diff::diff_assemblies(&two, &two).is_empty());
     }
 
     #[test]

@@ -17,6 +17,12 @@ const VALUE_LIMIT: usize = 300;
 pub fn render_text(diff: &AssemblyDiff) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", headline(&diff.summary, diff.is_empty()));
+    if !diff.manifest.is_empty() {
+        let _ = writeln!(out, "\nAssembly (manifest.json, outside the stacks)");
+        for change in &diff.manifest {
+            property_text(&mut out, change, "  ");
+        }
+    }
     for stack in &diff.stacks {
         stack_text(&mut out, stack);
     }
@@ -74,8 +80,8 @@ pub(super) fn headline(s: &Summary, empty: bool) -> String {
     if s.setting_changes > 0 {
         parts.push(plural(
             s.setting_changes,
-            "stack setting changed",
-            "stack settings changed",
+            "manifest setting changed",
+            "manifest settings changed",
         ));
     }
     if s.asset_changes > 0 {
