@@ -2,8 +2,8 @@
 //! back from disk, shared with the stable tests that replay their committed corpus
 //! (`tests/fuzz_corpus.rs`), so every past finding stays fixed in CI.
 //!
-//! - [`diff_assembly`]: any bytes as the `manifest.json`, a template and the
-//!   `lineage.json` of an assembly given to `dpc diff`: it is read and diffed against
+//! - [`diff_assembly`]: any bytes as the `manifest.json`, a template, the
+//!   `lineage.json` and an asset manifest of an assembly given to `dpc diff`: it is read and diffed against
 //!   the case study's, or refused with a diagnostic; never a panic.
 //! - [`cache_index`]: any bytes as the `.dpc-cache.json` beside a real assembly of the
 //!   case study: the synth that reads it writes exactly what `--no-cache` writes.
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// Where parts of one fuzz input are cut: `manifest.json`, then a template, then
-/// `lineage.json`.
+/// `lineage.json`, then an asset manifest.
 pub const PART_SEPARATOR: &[u8] = b"\n--dpc-fuzz--\n";
 
 fn case_study() -> PathBuf {
@@ -133,13 +133,19 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// Reads `data` (parts cut at [`PART_SEPARATOR`]: the manifest, the template of every
-/// stack it names, `lineage.json`) as an assembly and diffs it both ways against the
+/// stack it names, `lineage.json`, the file of every asset manifest it names) as an
+/// assembly and diffs it both ways against the
 /// case study, rendering text, markdown and JSON. Returns whether it was read.
 pub fn diff_assembly(data: &[u8]) -> bool {
     let mut parts = split(data, PART_SEPARATOR);
     let manifest = parts.next().unwrap_or_default();
     let template = parts.next();
     let lineage = parts.next();
+    // Inputs from before asset manifests were read have no fourth part: an empty asset
+    // manifest keeps them readable, so they still reach the diff.
+    let assets = parts
+        .next()
+        .unwrap_or(br#"{"version": "55.0.0", "files": {}, "dockerImages": {}}"#);
     let Ok(scratch) = tempfile::tempdir() else {
         return false;
     };
@@ -147,23 +153,28 @@ pub fn diff_assembly(data: &[u8]) -> bool {
     if std::fs::write(dir.join("manifest.json"), manifest).is_err() {
         return false;
     }
-    // Every template the manifest names gets the second part (only plain file names:
+    // Every template the manifest names gets the second part, every asset manifest the
+    // fourth (only plain file names:
     // the reader refuses others itself, and the fuzzer must not write outside).
     if let Some(template) = template
         && let Ok(value) = serde_json::from_slice::<serde_json::Value>(manifest)
         && let Some(artifacts) = value.get("artifacts").and_then(|a| a.as_object())
     {
         for artifact in artifacts.values() {
-            if let Some(name) = artifact
-                .pointer("/properties/templateFile")
-                .and_then(|t| t.as_str())
+            let (pointer, contents) =
+                if artifact.get("type").and_then(|t| t.as_str()) == Some("cdk:asset-manifest") {
+                    ("/properties/file", assets)
+                } else {
+                    ("/properties/templateFile", template)
+                };
+            if let Some(name) = artifact.pointer(pointer).and_then(|t| t.as_str())
                 && !name.is_empty()
                 && !name.contains(['/', '\\', '\0'])
                 && name != "."
                 && name != ".."
                 && name.len() < 200
             {
-                let _ = std::fs::write(dir.join(name), template);
+                let _ = std::fs::write(dir.join(name), contents);
             }
         }
     }

@@ -500,3 +500,257 @@ fn the_replacement_table_covers_every_type_the_examples_emit() {
     }
     assert!(checked > 50, "only {checked} resources checked");
 }
+
+/// The case study with pipeline-x's `cost-center` tag changed: a change that lives only
+/// in `manifest.json` (stack tags), none of the templates.
+fn retag(org: &Path) {
+    edit(
+        &org.join("pipeline-x/pipeline.yaml"),
+        r#"tags: { cost-center: "4711" }"#,
+        r#"tags: { cost-center: "4712" }"#,
+    );
+}
+
+#[test]
+fn a_tag_only_change_fails_the_binary() {
+    let p = pair(|_| {}, retag);
+    let templates = |dir: &Path| {
+        common::read_tree(dir)
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".template.json"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        templates(&p.old),
+        templates(&p.new),
+        "only the manifest differs"
+    );
+    // The real binary, as CI runs it.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_dpc"))
+        .args(["diff", &arg(&p.old), &arg(&p.new), "--fail"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("dpc runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Stack dpc-pipeline-rent-journey-pipeline-x")
+            && stdout.contains(r#"[~] properties.tags.cost-center: "4711" -> "4712""#),
+        "{stdout}"
+    );
+    let diff = diff_json(&p);
+    assert_eq!(diff["summary"]["settingChanges"], 1);
+    let x = stack(&diff, "dpc-pipeline-rent-journey-pipeline-x");
+    assert_eq!(
+        x["settings"][0]["path"],
+        serde_json::json!(["properties", "tags", "cost-center"])
+    );
+    assert!(diff_as(&p, "markdown").contains("`properties.tags.cost-center`"));
+}
+
+#[test]
+fn base_sees_a_tag_only_change() {
+    let (_guard, org) = copy_example("case-study");
+    let repo = org.parent().expect("temp dir").to_path_buf();
+    git(&repo, &["init", "--quiet"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "--quiet", "-m", "case study"]);
+    retag(&org);
+    let run = dpc(&["diff", "--base", "HEAD", &arg(&org), "--fail"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(r#"[~] properties.tags.cost-center: "4711" -> "4712""#),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The mutation property test: any single change to a file `cdk deploy` reads (the
+/// manifest, a template, an asset manifest) makes `dpc diff --fail` exit 1.
+///
+/// Not mutated, because they are not deployment changes (see `diff/settings.rs`): the
+/// `version` of the manifest and of each asset manifest, `cdk.out`, `lineage.json`
+/// (compared as the dependency graph), dpc's own marker and cache files.
+mod mutations {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use std::sync::OnceLock;
+
+    /// The kinds of file `cdk deploy` reads, by how their names end.
+    const KINDS: [&str; 3] = ["manifest.json", ".template.json", ".assets.json"];
+
+    /// One place a mutation can go: a file and a path of keys and indexes into it.
+    #[derive(Clone, Debug)]
+    struct Site {
+        file: String,
+        path: Vec<Step>,
+        what: Node,
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Key(String),
+        Index(usize),
+    }
+
+    /// What is at the path.
+    #[derive(Clone, Debug)]
+    enum Node {
+        /// A string, number, bool or null: changed.
+        Leaf,
+        /// An object key (the last step): renamed.
+        Key,
+        /// An array element (the last step): removed.
+        Element,
+        /// An empty object or array: gets an element.
+        Empty,
+    }
+
+    /// The case study synthesized once for all cases, with every mutation site.
+    fn assembly() -> &'static (tempfile::TempDir, Vec<Site>) {
+        static ASSEMBLY: OnceLock<(tempfile::TempDir, Vec<Site>)> = OnceLock::new();
+        ASSEMBLY.get_or_init(|| {
+            let out = tempfile::tempdir().expect("tempdir");
+            synth(&common::repo().join("examples/case-study"), out.path());
+            let mut sites = Vec::new();
+            for (file, bytes) in common::read_tree(out.path()) {
+                if !(file == "manifest.json"
+                    || file.ends_with(".template.json")
+                    || file.ends_with(".assets.json"))
+                {
+                    continue;
+                }
+                let value: Value = serde_json::from_slice(&bytes).expect("json");
+                collect(&file, &mut Vec::new(), &value, &mut sites);
+            }
+            (out, sites)
+        })
+    }
+
+    fn collect(file: &str, path: &mut Vec<Step>, value: &Value, out: &mut Vec<Site>) {
+        let site = |path: &[Step], what| Site {
+            file: file.to_owned(),
+            path: path.to_vec(),
+            what,
+        };
+        match value {
+            Value::Object(map) if map.is_empty() => out.push(site(path, Node::Empty)),
+            Value::Array(items) if items.is_empty() => out.push(site(path, Node::Empty)),
+            Value::Object(map) => {
+                for (key, child) in map {
+                    // The file format's version is not a deployment change.
+                    if path.is_empty() && key == "version" {
+                        continue;
+                    }
+                    path.push(Step::Key(key.clone()));
+                    out.push(site(path, Node::Key));
+                    collect(file, path, child, out);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    out.push(site(path, Node::Element));
+                    collect(file, path, child, out);
+                    path.pop();
+                }
+            }
+            _ => out.push(site(path, Node::Leaf)),
+        }
+    }
+
+    /// `value` with the mutation of `site` applied.
+    fn mutate(mut value: Value, site: &Site) -> Value {
+        let (parent_path, last) = match site.what {
+            Node::Key | Node::Element => {
+                (&site.path[..site.path.len() - 1], site.path.last().cloned())
+            }
+            Node::Leaf | Node::Empty => (&site.path[..], None),
+        };
+        let mut node = &mut value;
+        for step in parent_path {
+            node = match step {
+                Step::Key(k) => node.get_mut(k.as_str()).expect("path exists"),
+                Step::Index(i) => node.get_mut(*i).expect("path exists"),
+            };
+        }
+        match (&site.what, last, node) {
+            (Node::Key, Some(Step::Key(k)), Value::Object(map)) => {
+                // Renamed in place: the order of keys stays as it was.
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(key, v)| {
+                        if key == k {
+                            (format!("{key}-mutated"), v)
+                        } else {
+                            (key, v)
+                        }
+                    })
+                    .collect();
+            }
+            (Node::Element, Some(Step::Index(i)), Value::Array(items)) => {
+                items.remove(i);
+            }
+            (Node::Empty, None, Value::Object(map)) => {
+                map.insert("mutated".to_owned(), Value::from("mutated"));
+            }
+            (Node::Empty, None, Value::Array(items)) => items.push(Value::from("mutated")),
+            (Node::Leaf, None, leaf) => {
+                *leaf = match leaf.take() {
+                    Value::String(s) => Value::String(format!("{s}-mutated")),
+                    Value::Bool(b) => Value::Bool(!b),
+                    Value::Number(n) => Value::from(n.as_f64().unwrap_or(0.0) + 1.0),
+                    _ => Value::from("mutated"),
+                };
+            }
+            (what, _, node) => panic!("cannot apply {what:?} to {node}"),
+        }
+        value
+    }
+
+    proptest! {
+        // Each case reads and diffs two assemblies in-process: bounded, so CI stays fast.
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_single_mutation_fails_the_diff(kind in 0..KINDS.len(), pick in any::<Index>()) {
+            let (old, sites) = assembly();
+            // A kind of file first, then a site in it: templates hold most of the sites,
+            // and the manifest and asset manifests must be hit as often.
+            let sites: Vec<&Site> =
+                sites.iter().filter(|s| s.file.ends_with(KINDS[kind])).collect();
+            prop_assume!(!sites.is_empty());
+            let site = *pick.get(&sites);
+            let new = tempfile::tempdir().expect("tempdir");
+            for (file, bytes) in common::read_tree(old.path()) {
+                std::fs::write(new.path().join(&file), bytes).expect("write");
+            }
+            let file = new.path().join(&site.file);
+            let value: Value =
+                serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+            let mutated = mutate(value, site);
+            std::fs::write(&file, serde_json::to_vec_pretty(&mutated).expect("json"))
+                .expect("write");
+            let run = dpc(&["diff", &arg(old.path()), &arg(new.path()), "--fail"]);
+            prop_assert_eq!(
+                run.code, 1,
+                "{:?} went unnoticed:\n{}{}", site, run.stdout, run.stderr
+            );
+        }
+    }
+
+    /// The sites cover all three kinds of file, so a case can hit each.
+    #[test]
+    fn every_kind_of_file_has_mutation_sites() {
+        let (_, sites) = assembly();
+        for suffix in KINDS {
+            assert!(
+                sites.iter().any(|s| s.file.ends_with(suffix)),
+                "no site in a {suffix} file"
+            );
+        }
+    }
+}

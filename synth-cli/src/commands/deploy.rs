@@ -773,6 +773,7 @@ mod tests {
             environment: format!("aws://{account}/eu-west-1"),
             template: json!({"Resources": {}}),
             dependencies: deps.iter().map(|d| (*d).to_owned()).collect(),
+            ..StackSnapshot::default()
         }
     }
 
@@ -786,6 +787,7 @@ mod tests {
                 stack("dpc-central", "111111111111", &[]),
             ],
             lineage: None,
+            ..AssemblySnapshot::default()
         }
     }
 

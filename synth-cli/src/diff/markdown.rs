@@ -6,7 +6,8 @@
 use std::fmt::Write;
 
 use super::text::{
-    compact, headline, names, replacement_text, security_summary, trigger_change_text,
+    asset_summary, compact, headline, names, replacement_text, security_summary,
+    trigger_change_text,
 };
 use super::{AssemblyDiff, Change, DependencyDiff, PropertyChange, Replacement, StackDiff};
 
@@ -30,6 +31,16 @@ pub fn render_markdown(diff: &AssemblyDiff) -> String {
                 "\n_Dependencies not compared: an assembly has no `lineage.json`._"
             );
         }
+    }
+    if !diff.manifest.is_empty() {
+        let mut lines = Vec::new();
+        diff_lines(&mut lines, &diff.manifest);
+        let fence = fence_for(&lines);
+        let _ = writeln!(
+            out,
+            "\n### `manifest.json` outside the stacks\n\n{fence}diff\n{}\n{fence}",
+            lines.join("\n")
+        );
     }
     for stack in &diff.stacks {
         stack_md(&mut out, stack);
@@ -208,6 +219,26 @@ fn stack_md(out: &mut String, stack: &StackDiff) {
             .unwrap_or_default();
         let _ = writeln!(out, "- {} {}{name}", emoji(e.change), e.section);
     }
+    if !stack.settings.is_empty() {
+        let _ = writeln!(
+            out,
+            "- ✏️ stack settings (`manifest.json`): {}",
+            stack
+                .settings
+                .iter()
+                .map(|c| code(&c.path.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for a in &stack.assets {
+        let _ = writeln!(
+            out,
+            "- {} asset {}",
+            emoji(a.change),
+            code(&asset_summary(a))
+        );
+    }
     let mut lines = Vec::new();
     for r in &t.resources {
         if r.changes.is_empty() {
@@ -215,6 +246,16 @@ fn stack_md(out: &mut String, stack: &StackDiff) {
         }
         lines.push(format!("@@ {} ({}) @@", r.logical_id, r.resource_type));
         diff_lines(&mut lines, &r.changes);
+    }
+    if !stack.settings.is_empty() {
+        lines.push("@@ stack settings (manifest.json) @@".to_owned());
+        diff_lines(&mut lines, &stack.settings);
+    }
+    for a in &stack.assets {
+        if !a.changes.is_empty() {
+            lines.push(format!("@@ asset {} @@", asset_summary(a)));
+            diff_lines(&mut lines, &a.changes);
+        }
     }
     for e in &t.entries {
         if e.changes.is_empty() {

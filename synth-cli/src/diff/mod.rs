@@ -1,7 +1,10 @@
 //! `dpc diff`'s engine: the difference of two cloud assemblies, stack by stack and
 //! resource by resource, with the replacements and security changes a reviewer must see,
 //! plus the dependency diff from `lineage.json` (which pipelines' triggers changed, what
-//! runs downstream of them, and who starts or stops being triggered).
+//! runs downstream of them, and who starts or stops being triggered), and what
+//! `cdk deploy` reads besides templates: each stack's manifest entry (tags, termination
+//! protection, parameters, dependencies) and its assets (`diff/settings.rs`'s documentation
+//! says what is left out, and why).
 //!
 //! ```text
 //! AssemblySnapshot (a directory, or an Assembly in memory)  ×2
@@ -15,6 +18,7 @@ mod dependencies;
 mod markdown;
 pub mod replacement;
 mod security;
+mod settings;
 mod snapshot;
 mod template;
 mod text;
@@ -25,7 +29,10 @@ pub use dependencies::{
 };
 pub use markdown::render_markdown;
 pub use security::{SecurityChange, SecurityKind};
-pub use snapshot::{AssemblySnapshot, LINEAGE_FILE, StackSnapshot, UNREADABLE_ASSEMBLY};
+pub use settings::{AssetDiff, diff_stack_settings};
+pub use snapshot::{
+    AssemblySnapshot, AssetManifestSnapshot, LINEAGE_FILE, StackSnapshot, UNREADABLE_ASSEMBLY,
+};
 pub use template::{EntryDiff, Replacement, ResourceDiff, TemplateDiff, diff_templates};
 pub use text::render_text;
 pub use value::{Path, PathSegment, PropertyChange, diff_values};
@@ -60,12 +67,18 @@ pub struct AssemblyDiff {
     pub stacks: Vec<StackDiff>,
     /// The dependency diff; `None` when either side has no `lineage.json`.
     pub dependencies: Option<DependencyDiff>,
+    /// Changes of `manifest.json` outside every stack's entries (see
+    /// [`AssemblySnapshot::manifest`]); dpc writes nothing there today.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub manifest: Vec<PropertyChange>,
 }
 
 impl AssemblyDiff {
-    /// Whether the two assemblies are the same (stacks, templates and dependency graph).
+    /// Whether the two assemblies are the same (stacks, templates, manifest entries,
+    /// assets and dependency graph).
     pub fn is_empty(&self) -> bool {
         self.stacks.is_empty()
+            && self.manifest.is_empty()
             && self
                 .dependencies
                 .as_ref()
@@ -93,6 +106,11 @@ pub struct Summary {
     pub replacements: usize,
     /// Security items added or removed.
     pub security_changes: usize,
+    /// Values of `manifest.json` that changed: stacks' entries (tags, termination
+    /// protection, parameters, dependencies...) and the rest of the manifest.
+    pub setting_changes: usize,
+    /// Assets added, removed or changed.
+    pub asset_changes: usize,
     /// Pipelines whose place in the dependency graph changed.
     pub pipelines_changed: usize,
     /// Pipelines that start or stop firing.
@@ -118,6 +136,14 @@ pub struct StackDiff {
     /// Its template's differences.
     #[serde(flatten)]
     pub template: TemplateDiff,
+    /// Changes of its `manifest.json` entries, relative to the stack's artifact (an
+    /// asset-manifest artifact's start with its id): `properties.tags.cost-center`,
+    /// `properties.terminationProtection`, `dependencies[1]`...
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub settings: Vec<PropertyChange>,
+    /// Its assets that were added, removed or changed (hash or entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<AssetDiff>,
 }
 
 /// Compares two assemblies.
@@ -132,7 +158,15 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
         let old_environment = before
             .filter(|b| b.environment != after.environment)
             .map(|b| b.environment.clone());
-        if before.is_some() && template.is_empty() && old_environment.is_none() {
+        let (settings, assets) = before
+            .map(|b| diff_stack_settings(b, after, !template.is_empty()))
+            .unwrap_or_default();
+        if before.is_some()
+            && template.is_empty()
+            && old_environment.is_none()
+            && settings.is_empty()
+            && assets.is_empty()
+        {
             continue;
         }
         let template = if before.is_some() {
@@ -151,6 +185,8 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
                 Change::Added
             },
             template,
+            settings,
+            assets,
         });
     }
     for before in &old.stacks {
@@ -162,6 +198,8 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
                 old_environment: None,
                 change: Change::Removed,
                 template: whole_stack(diff_templates(&before.template, &Value::Null)),
+                settings: Vec::new(),
+                assets: Vec::new(),
             });
         }
     }
@@ -169,11 +207,15 @@ pub fn diff_assemblies(old: &AssemblySnapshot, new: &AssemblySnapshot) -> Assemb
         (Some(a), Some(b)) => Some(diff_lineage(a, b)),
         _ => None,
     };
+    let manifest = diff_values(&old.manifest, &new.manifest);
+    let mut summary = summarize(&stacks, dependencies.as_ref());
+    summary.setting_changes += manifest.len();
     AssemblyDiff {
         version: DIFF_FORMAT_VERSION.to_owned(),
-        summary: summarize(&stacks, dependencies.as_ref()),
+        summary,
         stacks,
         dependencies,
+        manifest,
     }
 }
 
@@ -211,6 +253,8 @@ fn summarize(stacks: &[StackDiff], dependencies: Option<&DependencyDiff>) -> Sum
             }
         }
         s.security_changes += stack.template.security.len();
+        s.setting_changes += stack.settings.len();
+        s.asset_changes += stack.assets.len();
     }
     if let Some(d) = dependencies {
         s.pipelines_changed = d.pipelines.len();
@@ -230,7 +274,7 @@ mod tests {
             stack_name: id.to_owned(),
             environment: env.to_owned(),
             template,
-            dependencies: Vec::new(),
+            ..StackSnapshot::default()
         }
     }
 
@@ -244,6 +288,7 @@ mod tests {
                 stack("moved", "aws://1/eu-west-1", same.clone()),
             ],
             lineage: None,
+            manifest: Value::Null,
         };
         let new = AssemblySnapshot {
             stacks: vec![
@@ -252,6 +297,7 @@ mod tests {
                 stack("fresh", "aws://1/eu-west-1", same.clone()),
             ],
             lineage: None,
+            manifest: Value::Null,
         };
         let diff = diff_assemblies(&old, &new);
         let summary: Vec<(&str, Change)> = diff
@@ -279,10 +325,36 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_whose_only_change_is_in_the_manifest_is_listed() {
+        let template = json!({"Resources": {}});
+        let with = |protected: bool| AssemblySnapshot {
+            stacks: vec![StackSnapshot {
+                artifact: json!({"properties": {"terminationProtection": protected}}),
+                ..stack("s", "aws://1/r", template.clone())
+            }],
+            lineage: None,
+            manifest: Value::Null,
+        };
+        let diff = diff_assemblies(&with(false), &with(true));
+        assert!(!diff.is_empty());
+        assert_eq!(diff.summary.stacks_changed, 1);
+        assert_eq!(diff.summary.setting_changes, 1);
+        assert_eq!(
+            diff.stacks[0].settings[0].path.to_string(),
+            "properties.terminationProtection"
+        );
+        let value = serde_json::to_value(&diff).expect("serializes");
+        assert_eq!(value["summary"]["settingChanges"], 1);
+        assert_eq!(value["stacks"][0]["settings"][0]["new"], true);
+        assert!(diff_assemblies(&with(true), &with(true)).is_empty());
+    }
+
+    #[test]
     fn the_json_shape_is_camel_case_with_flattened_templates() {
         let old = AssemblySnapshot {
             stacks: vec![stack("s", "aws://1/r", json!({"Resources": {}}))],
             lineage: None,
+            manifest: Value::Null,
         };
         let new = AssemblySnapshot {
             stacks: vec![stack(
@@ -291,6 +363,7 @@ mod tests {
                 json!({"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "b"}}}}),
             )],
             lineage: None,
+            manifest: Value::Null,
         };
         let value = serde_json::to_value(diff_assemblies(&old, &new)).expect("serializes");
         assert_eq!(value["version"], "1");

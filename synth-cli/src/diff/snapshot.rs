@@ -13,20 +13,27 @@ use std::path::Path;
 /// The file `dpc synth` writes the dependency graph into.
 pub const LINEAGE_FILE: &str = "lineage.json";
 
+/// The cloud assembly's manifest.
+const MANIFEST_FILE: &str = "manifest.json";
+
 /// Diagnostic code: an assembly cannot be read (no manifest, unreadable or invalid files).
 pub const UNREADABLE_ASSEMBLY: &str = "DM0560";
 
 /// A cloud assembly as the diff sees it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct AssemblySnapshot {
     /// The stacks, in the order the manifest lists them.
     pub stacks: Vec<StackSnapshot>,
     /// The dependency graph, when the assembly holds `lineage.json`.
     pub lineage: Option<Lineage>,
+    /// What else `manifest.json` holds that no stack accounts for: its keys but `version`
+    /// and `artifacts`, and the artifacts that are neither a stack, an asset manifest of
+    /// one, nor the construct tree. `Null` when built by hand.
+    pub manifest: Value,
 }
 
 /// One stack of an assembly.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct StackSnapshot {
     /// The artifact id, e.g. `dpc-pipeline-core-data-listings`: what the CDK CLI selects.
     pub id: String,
@@ -39,6 +46,24 @@ pub struct StackSnapshot {
     /// Artifact ids of the stacks it deploys after (the manifest's `dependencies`, asset
     /// manifests left out).
     pub dependencies: Vec<String>,
+    /// The stack's artifact in `manifest.json` as written (tags, termination protection,
+    /// parameters, roles, dependencies...): what `cdk deploy` reads besides the template.
+    /// `Null` when built by hand.
+    pub artifact: Value,
+    /// The asset manifests the stack depends on, in its `dependencies` order.
+    pub asset_manifests: Vec<AssetManifestSnapshot>,
+}
+
+/// A `cdk:asset-manifest` artifact of a stack and the file it names (`*.assets.json`):
+/// which files and images `cdk deploy` publishes before deploying the stack.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AssetManifestSnapshot {
+    /// The artifact id, e.g. `dpc-central.assets`.
+    pub id: String,
+    /// The artifact's entry in `manifest.json`.
+    pub artifact: Value,
+    /// The asset manifest file's contents.
+    pub contents: Value,
 }
 
 impl AssemblySnapshot {
@@ -71,7 +96,7 @@ impl AssemblySnapshot {
                 ));
             }
         }
-        let manifest_path = dir.join("manifest.json");
+        let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = read_json(&manifest_path).map_err(|d| {
             d.with_help(format!(
                 "`{}` should be a cloud assembly: the folder `dpc synth -o DIR` writes",
@@ -123,6 +148,19 @@ impl AssemblySnapshot {
                     .unwrap_or("aws://unknown-account/unknown-region")
                     .to_owned(),
                 template: read_json(&dir.join(&template_file))?,
+                artifact: artifact.clone(),
+                asset_manifests: asset_manifests(artifacts, artifact, |file| {
+                    if !is_plain_file_name(file) {
+                        return Err(Diagnostic::error(
+                            UNREADABLE_ASSEMBLY,
+                            format!(
+                                "stack `{id}` in `{}` names the asset manifest `{file}` outside the assembly",
+                                manifest_path.display()
+                            ),
+                        ));
+                    }
+                    read_json(&dir.join(file))
+                })?,
                 dependencies: artifact
                     .get("dependencies")
                     .and_then(Value::as_array)
@@ -152,7 +190,11 @@ impl AssemblySnapshot {
         } else {
             None
         };
-        Ok(AssemblySnapshot { stacks, lineage })
+        Ok(AssemblySnapshot {
+            manifest: rest_of_manifest(&manifest, &stacks),
+            stacks,
+            lineage,
+        })
     }
 
     /// The stacks of an assembly synthesized in memory, with the graph `lineage` (or the
@@ -163,18 +205,43 @@ impl AssemblySnapshot {
                 .file(LINEAGE_FILE)
                 .and_then(|bytes| serde_json::from_slice(bytes).ok())
         });
-        AssemblySnapshot {
-            stacks: assembly
-                .stacks()
-                .iter()
-                .map(|s| StackSnapshot {
+        // The manifest dpc rendered, read the way a directory's is, so `--base` compares
+        // the same parts of the assembly as `dpc diff OLD NEW`.
+        let manifest: Value = assembly
+            .file(MANIFEST_FILE)
+            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+            .unwrap_or(Value::Null);
+        let empty = serde_json::Map::new();
+        let artifacts = manifest
+            .get("artifacts")
+            .and_then(Value::as_object)
+            .unwrap_or(&empty);
+        let stacks: Vec<StackSnapshot> = assembly
+            .stacks()
+            .iter()
+            .map(|s| {
+                let artifact = artifacts.get(&s.artifact_id).cloned().unwrap_or_default();
+                let asset_manifests = asset_manifests(artifacts, &artifact, |file| {
+                    Ok(assembly
+                        .file(file)
+                        .and_then(|bytes| serde_json::from_slice(bytes).ok())
+                        .unwrap_or(Value::Null))
+                })
+                .unwrap_or_default();
+                StackSnapshot {
                     id: s.artifact_id.clone(),
                     stack_name: s.stack_name.clone(),
                     environment: format!("aws://{}/{}", s.account, s.region),
                     template: s.template(),
                     dependencies: s.dependencies.clone(),
-                })
-                .collect(),
+                    artifact,
+                    asset_manifests,
+                }
+            })
+            .collect();
+        AssemblySnapshot {
+            manifest: rest_of_manifest(&manifest, &stacks),
+            stacks,
             lineage,
         }
     }
@@ -183,6 +250,68 @@ impl AssemblySnapshot {
     pub fn stack(&self, id: &str) -> Option<&StackSnapshot> {
         self.stacks.iter().find(|s| s.id == id)
     }
+}
+
+/// `manifest` without its `version` (the file format's, which only a different dpc
+/// changes), without the stacks' artifacts and their asset manifests (compared per stack),
+/// and without the construct tree (`cdk:tree`: a description, nothing deploys it).
+fn rest_of_manifest(manifest: &Value, stacks: &[StackSnapshot]) -> Value {
+    let Some(map) = manifest.as_object() else {
+        return manifest.clone();
+    };
+    let mut rest = map.clone();
+    rest.remove("version");
+    if let Some(Value::Object(artifacts)) = rest.get_mut("artifacts") {
+        artifacts.retain(|id, artifact| {
+            let owned = stacks
+                .iter()
+                .any(|s| s.id == *id || s.asset_manifests.iter().any(|m| m.id == *id));
+            let is_stack =
+                artifact.get("type").and_then(Value::as_str) == Some("aws:cloudformation:stack");
+            let is_tree = artifact.get("type").and_then(Value::as_str) == Some("cdk:tree");
+            !(owned || is_stack || is_tree)
+        });
+    }
+    Value::Object(rest)
+}
+
+/// The asset manifests among `artifact`'s dependencies, each with its file read by
+/// `read`. A dependency naming no artifact is left out (the stack then has fewer asset
+/// manifests, which the diff shows).
+fn asset_manifests(
+    artifacts: &serde_json::Map<String, Value>,
+    artifact: &Value,
+    mut read: impl FnMut(&str) -> Result<Value, Diagnostic>,
+) -> Result<Vec<AssetManifestSnapshot>, Diagnostic> {
+    let mut out = Vec::new();
+    let names = artifact
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    for name in names {
+        let Some(entry) = artifacts.get(name) else {
+            continue;
+        };
+        if entry.get("type").and_then(Value::as_str) != Some("cdk:asset-manifest") {
+            continue;
+        }
+        let contents = match entry
+            .get("properties")
+            .and_then(|p| p.get("file"))
+            .and_then(Value::as_str)
+        {
+            Some(file) => read(file)?,
+            None => Value::Null,
+        };
+        out.push(AssetManifestSnapshot {
+            id: name.to_owned(),
+            artifact: entry.clone(),
+            contents,
+        });
+    }
+    Ok(out)
 }
 
 /// Template files sit beside the manifest; anything else is not read.
@@ -237,6 +366,7 @@ mod tests {
             }}),
         );
         write(dir.path(), "b.template.json", &json!({"Resources": {}}));
+        write(dir.path(), "b.assets.json", &json!({"files": {"h": {}}}));
         write(
             dir.path(),
             "a.template.json",
@@ -247,9 +377,49 @@ mod tests {
         assert_eq!(ids, ["b", "a"]);
         assert_eq!(snapshot.stacks[0].stack_name, "stack-b");
         assert_eq!(snapshot.stacks[0].dependencies, ["a"]);
+        // The asset manifest is read too: `cdk deploy` publishes what it lists.
+        assert_eq!(snapshot.stacks[0].asset_manifests.len(), 1);
+        assert_eq!(snapshot.stacks[0].asset_manifests[0].id, "b.assets");
+        assert_eq!(
+            snapshot.stacks[0].asset_manifests[0].contents,
+            json!({"files": {"h": {}}})
+        );
+        assert_eq!(
+            snapshot.stacks[0].artifact["properties"]["stackName"],
+            "stack-b"
+        );
         assert_eq!(snapshot.stacks[1].stack_name, "a");
         assert_eq!(snapshot.stacks[1].environment, "aws://2/eu-west-1");
         assert!(snapshot.lineage.is_none());
+    }
+
+    #[test]
+    fn the_rest_of_the_manifest_is_what_no_stack_accounts_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = |extra: Value| {
+            json!({"version": "55.0.0", "runtime": extra, "artifacts": {
+                "a.assets": {"type": "cdk:asset-manifest", "properties": {"file": "a.assets.json"}},
+                "a": {"type": "aws:cloudformation:stack", "environment": "aws://1/r",
+                      "properties": {"templateFile": "a.template.json"},
+                      "dependencies": ["a.assets"]},
+                "Tree": {"type": "cdk:tree", "properties": {"file": "tree.json"}},
+                "other": {"type": "cdk:cloud-assembly"}
+            }})
+        };
+        write(dir.path(), "a.template.json", &json!({"Resources": {}}));
+        write(dir.path(), "a.assets.json", &json!({"files": {}}));
+        write(dir.path(), "manifest.json", &manifest(json!(1)));
+        let one = AssemblySnapshot::read(dir.path()).expect("reads");
+        assert_eq!(
+            one.manifest,
+            json!({"runtime": 1, "artifacts": {"other": {"type": "cdk:cloud-assembly"}}})
+        );
+        write(dir.path(), "manifest.json", &manifest(json!(2)));
+        let two = AssemblySnapshot::read(dir.path()).expect("reads");
+        let diff = crate::diff::diff_assemblies(&one, &two);
+        assert!(!diff.is_empty());
+        assert_eq!(diff.manifest[0].path.to_string(), "runtime");
+        assert!(crate::diff::diff_assemblies(&two, &two).is_empty());
     }
 
     #[test]

@@ -6,8 +6,8 @@ use serde_json::Value;
 use std::fmt::Write;
 
 use super::{
-    AssemblyDiff, Change, DependencyDiff, EntryDiff, PipelineRef, PropertyChange, Replacement,
-    ResourceDiff, SecurityChange, StackDiff, Summary, TriggerChange,
+    AssemblyDiff, AssetDiff, Change, DependencyDiff, EntryDiff, PipelineRef, PropertyChange,
+    Replacement, ResourceDiff, SecurityChange, StackDiff, Summary, TriggerChange,
 };
 
 /// Values longer than this are cut in text output (`--format json` has them whole).
@@ -17,6 +17,12 @@ const VALUE_LIMIT: usize = 300;
 pub fn render_text(diff: &AssemblyDiff) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", headline(&diff.summary, diff.is_empty()));
+    if !diff.manifest.is_empty() {
+        let _ = writeln!(out, "\nAssembly (manifest.json, outside the stacks)");
+        for change in &diff.manifest {
+            property_text(&mut out, change, "  ");
+        }
+    }
     for stack in &diff.stacks {
         stack_text(&mut out, stack);
     }
@@ -70,6 +76,16 @@ pub(super) fn headline(s: &Summary, empty: bool) -> String {
             "security change",
             "security changes",
         ));
+    }
+    if s.setting_changes > 0 {
+        parts.push(plural(
+            s.setting_changes,
+            "manifest setting changed",
+            "manifest settings changed",
+        ));
+    }
+    if s.asset_changes > 0 {
+        parts.push(plural(s.asset_changes, "asset changed", "assets changed"));
     }
     if s.pipelines_changed > 0 {
         parts.push(plural(
@@ -131,6 +147,36 @@ fn stack_text(out: &mut String, stack: &StackDiff) {
             entry_text(out, entry);
         }
     }
+    if !stack.settings.is_empty() {
+        let _ = writeln!(out, "Stack settings (manifest.json)");
+        for change in &stack.settings {
+            property_text(out, change, "  ");
+        }
+    }
+    if !stack.assets.is_empty() {
+        let _ = writeln!(out, "Assets");
+        for asset in &stack.assets {
+            let _ = writeln!(out, "  {} {}", sign(asset.change), asset_summary(asset));
+            for change in &asset.changes {
+                property_text(out, change, "      ");
+            }
+        }
+    }
+}
+
+/// `files "job.py": hash 1a2b… -> 3c4d…`.
+pub(super) fn asset_summary(asset: &AssetDiff) -> String {
+    let hash = match (&asset.old_hash, &asset.new_hash) {
+        (Some(a), Some(b)) if a != b => format!(": hash {a} -> {b}"),
+        (Some(a), None) => format!(" (hash {a})"),
+        (None, Some(b)) => format!(" (hash {b})"),
+        _ => String::new(),
+    };
+    format!(
+        "{} {}{hash}",
+        asset.section,
+        Value::String(asset.name.clone())
+    )
 }
 
 fn security_line(out: &mut String, change: &SecurityChange) {
