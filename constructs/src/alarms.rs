@@ -72,7 +72,8 @@ impl AlarmTopic {
                 )
                 .with_help("use an EMAIL or OPSGENIE target in platform.yaml's `alerts`"));
             }
-            subscribe_direct(&topic, scope, id, target)?;
+            // Never a filter policy: alarm messages carry no dpc attributes.
+            subscribe_direct(&topic, scope, id, target, None)?;
         }
         Ok(AlarmTopic {
             topic,

@@ -683,6 +683,7 @@ impl NotificationsBuilder {
             channel,
             addresses,
             secret_name: None,
+            events: None,
         });
         self
     }
@@ -705,12 +706,21 @@ impl NotificationsBuilder {
         self.target(ChannelName::Email, Some(strings(addresses)))
     }
 
+    /// `events` of the target added last: which of the pipeline's messages it gets.
+    pub fn events(mut self, events: impl IntoIterator<Item = NotificationTypeName>) -> Self {
+        if let Some(last) = self.0.targets.last_mut() {
+            last.events = Some(events.into_iter().collect());
+        }
+        self
+    }
+
     /// An OpsGenie target, its endpoint in the Secrets Manager secret `secret_name`.
     pub fn opsgenie(mut self, secret_name: impl Into<String>) -> Self {
         self.0.targets.push(TargetFile {
             channel: ChannelName::Opsgenie,
             addresses: None,
             secret_name: Some(secret_name.into()),
+            events: None,
         });
         self
     }

@@ -250,6 +250,41 @@ fn every_alert_channel_is_subscribed() {
     .map(|(a, b)| (a.to_string(), b.to_string()))
     .collect();
     assert_eq!(subs, expected);
+    // FULL_EXECUTION routes per target: Slack and the target that asked for
+    // `events: [FULL_EXECUTION]` get everything; on-call's email and OpsGenie only the
+    // run's failures, filtered on the attributes the tracker sets.
+    let mut filters: Vec<(String, Option<Value>)> = resources_of(alerts, "AWS::SNS::Subscription")
+        .into_iter()
+        .map(|(_, r)| {
+            (
+                r["Properties"]["Endpoint"].as_str().unwrap().to_owned(),
+                r["Properties"].get("FilterPolicy").cloned(),
+            )
+        })
+        .collect();
+    filters.sort_by(|a, b| a.0.cmp(&b.0));
+    let statuses = Some(dpc_model::contract::alerts::pipeline_status_filter(&[
+        dpc_model::Status::Failed,
+        dpc_model::Status::TimedOut,
+        dpc_model::Status::Aborted,
+    ]));
+    assert_eq!(
+        statuses,
+        Some(json!({"dpc.kind": ["pipeline"], "dpc.status": ["FAILED", "TIMED_OUT", "ABORTED"]}))
+    );
+    let expected_filters: Vec<(String, Option<Value>)> = vec![
+        (
+            "arn:aws:lambda:eu-central-1:666666666666:function:dpc-slack-caller".into(),
+            None,
+        ),
+        ("marketing-team@example.com".into(), None),
+        ("oncall@example.com".into(), statuses.clone()),
+        (
+            "{{resolve:secretsmanager:dpc/opsgenie-marketing}}".into(),
+            statuses,
+        ),
+    ];
+    assert_eq!(filters, expected_filters);
     // FULL_EXECUTION: every status goes to the tracker, and the log events too.
     let rules = resources_of(alerts, "AWS::Events::Rule");
     let status = rules

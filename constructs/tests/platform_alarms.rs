@@ -92,6 +92,9 @@ fn every_alarm_notifies_the_stacks_own_topic_and_the_targets_hear_it() {
                     .map(|(id, s)| {
                         let p = &s["Properties"];
                         assert_eq!(p["TopicArn"], reference(topic), "{stack}/{id}");
+                        // CloudWatch alarm messages carry no dpc attributes: any filter
+                        // policy would drop every alarm.
+                        assert!(p.get("FilterPolicy").is_none(), "{stack}/{id}");
                         (
                             p["Protocol"].as_str().unwrap_or("").to_owned(),
                             p["Endpoint"].as_str().unwrap_or("").to_owned(),

@@ -11,6 +11,7 @@
 //! * [`params`]: the SSM parameters under `/dpc/` the account setup stack publishes;
 //! * [`events`]: `source` and `detail-type` of the events dpc matches and sends;
 //! * [`api`]: the central APIs' stage and paths;
+//! * [`alerts`]: the message attributes alert topics' subscriptions filter on;
 //! * [`central`] and [`account`]: the other physical names of the central and account
 //!   setup stacks (queues, rules, roles, security groups, custom resources);
 //! * [`tags`]: the tags dpc reads back at run time.
@@ -335,6 +336,41 @@ pub mod metrics {
     /// The `message` of the registration function's log line when it answers `FAILED`.
     pub const REGISTRATION_FAILED_MESSAGE: &str =
         "registration failed: answering CloudFormation FAILED, the stack operation rolls back";
+}
+
+/// The message attributes the execution tracker sets on what it publishes to a
+/// pipeline's alert topic, and the SNS filter policy that routes on them.
+///
+/// SNS matches a subscription's `FilterPolicy` against message attributes by default
+/// (`FilterPolicyScope` `MessageAttributes`); a message lacking an attribute the policy
+/// names is not delivered, and the policy cannot look inside the JSON of
+/// `dpc.notification`. So the two things routing needs are attributes of their own.
+pub mod alerts {
+    use crate::Status;
+    use serde_json::{Value, json};
+
+    /// `pipeline` (a run's status) or `step` (a step event, `FULL_EXECUTION` only): the
+    /// notification's `kind`.
+    pub const KIND_ATTRIBUTE: &str = "dpc.kind";
+    /// The status the message is about: the run's (`FAILED`, ...) or the step's
+    /// (`STARTED`, ...).
+    pub const STATUS_ATTRIBUTE: &str = "dpc.status";
+    /// [`KIND_ATTRIBUTE`] of a run's status.
+    pub const KIND_PIPELINE: &str = "pipeline";
+    /// [`KIND_ATTRIBUTE`] of a step event.
+    pub const KIND_STEP: &str = "step";
+
+    /// The filter policy of a target that gets only the run's statuses of `statuses`
+    /// (`events: [PIPELINE_STATUS]`): no step events, no other status. Two keys and at
+    /// most five values stay far below SNS's limits (5 keys, 150 combinations).
+    pub fn pipeline_status_filter(statuses: &[Status]) -> Value {
+        let statuses: Vec<&str> = Status::ALL
+            .into_iter()
+            .filter(|s| statuses.contains(s))
+            .map(Status::as_str)
+            .collect();
+        json!({ KIND_ATTRIBUTE: [KIND_PIPELINE], STATUS_ATTRIBUTE: statuses })
+    }
 }
 
 /// The tags dpc puts on resources and reads back at run time.

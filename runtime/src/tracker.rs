@@ -22,6 +22,7 @@ use crate::notification::{self, Kind, Notification};
 use crate::trigger_manager::Error;
 use aws_sdk_sns::types::MessageAttributeValue;
 use base64::Engine as _;
+use dpc_model::contract::alerts;
 use dpc_model::naming::AwsEnv;
 use serde::Deserialize;
 use serde_json::Value;
@@ -336,16 +337,29 @@ impl Tracker {
         let arn = ExecutionArn::parse(&message.execution_arn)?;
         let topic = topic_arn(&arn, &message.pipeline);
         let subject = format!("dpc: {} {}", message.pipeline, message.status);
-        let attribute = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(serde_json::to_string(message)?)
-            .build()?;
+        let string = |value: String| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+        };
+        let kind = match message.kind {
+            Kind::Pipeline => alerts::KIND_PIPELINE,
+            Kind::Step => alerts::KIND_STEP,
+        };
+        // The subscriptions' filter policies route on these two (SNS cannot look into
+        // the notification's JSON): without them a filtered target would get nothing.
         self.sns
             .publish()
             .topic_arn(&topic)
             .subject(crate::http::truncate(&subject, 99))
             .message(&message.text)
-            .message_attributes(notification::ATTRIBUTE, attribute)
+            .message_attributes(
+                notification::ATTRIBUTE,
+                string(serde_json::to_string(message)?)?,
+            )
+            .message_attributes(alerts::KIND_ATTRIBUTE, string(kind.to_string())?)
+            .message_attributes(alerts::STATUS_ATTRIBUTE, string(message.status.clone())?)
             .send()
             .await
             .map_err(|e| format!("publishing to {topic}: {}", error_text(&e)))?;

@@ -105,6 +105,11 @@ pub const DESCRIPTION_TOO_LONG: &str = "DM0227";
 /// API accepts ([`dpc_model::contract::api::MAX_CONDITION_ITEMS`],
 /// [`dpc_model::contract::api::MAX_CONDITION_DEPTH`]).
 pub const CONDITION_TOO_LARGE: &str = "DM0228";
+/// A target's `events` that cannot apply: Slack targets of one pipeline that disagree
+/// (they share one subscription), `FULL_EXECUTION` on a target of a `PIPELINE_STATUS`
+/// pipeline (a warning: nothing more is sent), or `events` on platform.yaml's
+/// `alerts.targets` (alarms are not pipeline messages).
+pub const BAD_TARGET_EVENTS: &str = "DM0229";
 /// A condition on a pipeline that does not exist (an error for the whole organisation,
 /// a warning for one project).
 pub const UNKNOWN_UPSTREAM: &str = "DM0230";

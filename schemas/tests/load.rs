@@ -83,7 +83,7 @@ fn the_case_study_resolves_completely() {
     assert_eq!(x.notifications.on_status.len(), 4);
     assert_eq!(x.notifications.targets.len(), 3);
     assert!(
-        matches!(&x.notifications.targets[2], Target::OpsGenie { secret_name } if secret_name == "dpc/opsgenie-endpoint")
+        matches!(&x.notifications.targets[2].target, Target::OpsGenie { secret_name } if secret_name == "dpc/opsgenie-endpoint")
     );
 
     let searches = org.pipeline("333333333333", "searches").expect("searches");

@@ -141,12 +141,31 @@ impl Topic {
         protocol: &str,
         endpoint: impl Into<Expr>,
     ) -> Result<ResourceRef, Diagnostic> {
+        self.subscribe_filtered(scope, id, protocol, endpoint, None)
+    }
+
+    /// Subscribes `endpoint` over `protocol`, delivering only the messages whose
+    /// attributes match `filter_policy` (SNS's default scope, `MessageAttributes`; a
+    /// message without an attribute the policy names is not delivered). `None`: every
+    /// message.
+    ///
+    /// # Errors
+    /// A core diagnostic when the id is taken.
+    pub fn subscribe_filtered(
+        &self,
+        scope: &mut Scope<'_>,
+        id: &str,
+        protocol: &str,
+        endpoint: impl Into<Expr>,
+        filter_policy: Option<serde_json::Value>,
+    ) -> Result<ResourceRef, Diagnostic> {
         scope.add_resource(
             id,
             CfnSubscription {
                 topic_arn: Some(self.arn()),
                 protocol: Some(protocol.into()),
                 endpoint: Some(endpoint.into()),
+                filter_policy,
                 ..CfnSubscription::default()
             },
         )

@@ -5,7 +5,10 @@
 //! The execution tracker decides what to say and publishes to the topic
 //! `dpc-<name>-alerts`; the topic fans out to e-mail, OpsGenie (an HTTPS endpoint kept
 //! in Secrets Manager, resolved by CloudFormation at deploy time, so it is never in the
-//! template) and Slack (through the account's Slack caller Lambda). The Lambdas'
+//! template) and Slack (through the account's Slack caller Lambda). With
+//! `FULL_EXECUTION`, a target that gets only the run's statuses (email and OpsGenie by
+//! default) has a subscription filter policy on the message attributes the tracker sets,
+//! so on-call is not paged once per step. The Lambdas'
 //! permissions for EventBridge, SNS and CloudWatch Logs are wildcard permissions of the
 //! account setup stack, one per function, never one per pipeline.
 
@@ -15,7 +18,7 @@ use crate::aws::logs::CfnSubscriptionFilter;
 use crate::aws::sns::Topic;
 use dpc_core::{Diagnostic, Expr, ResourceRef, Scope, dynamic_ref};
 use dpc_model::Status;
-use dpc_model::contract::{events, params};
+use dpc_model::contract::{alerts, events, params};
 use dpc_model::naming::{self, LambdaRole, NameKind};
 use dpc_schema::{NotificationType, Pipeline, Target};
 
@@ -44,7 +47,9 @@ pub fn topic_name(pipeline: &str) -> String {
 /// `<prefix>OpsGenie <secret>`): one email subscription per address, one HTTPS
 /// subscription per OpsGenie endpoint, resolved from Secrets Manager at deploy time so the
 /// endpoint's key is never in the template. Slack targets are not SNS endpoints: the
-/// caller routes them, and they are left alone here.
+/// caller routes them, and they are left alone here. `filter_policy` is set on every
+/// subscription made: `None` for the platform's alarm topics, whose CloudWatch alarm
+/// messages carry no dpc attributes and would all be dropped by any policy.
 ///
 /// # Errors
 /// A core diagnostic when ids collide.
@@ -53,24 +58,27 @@ pub(crate) fn subscribe_direct(
     scope: &mut Scope<'_>,
     prefix: &str,
     target: &Target,
+    filter_policy: Option<&serde_json::Value>,
 ) -> Result<(), Diagnostic> {
     match target {
         Target::Email { addresses } => {
             for address in addresses {
-                topic.subscribe(
+                topic.subscribe_filtered(
                     scope,
                     &format!("{prefix}Email {address}"),
                     "email",
                     Expr::from(address.as_str()),
+                    filter_policy.cloned(),
                 )?;
             }
         }
         Target::OpsGenie { secret_name } => {
-            topic.subscribe(
+            topic.subscribe_filtered(
                 scope,
                 &format!("{prefix}OpsGenie {}", secret_name.replace('/', "--")),
                 "https",
                 Expr::from(dynamic_ref::secrets_manager(secret_name)),
+                filter_policy.cloned(),
             )?;
         }
         Target::Slack { .. } => {}
@@ -105,23 +113,31 @@ pub fn add(
     // Publishing is granted to the execution tracker by its own role; the policy only
     // refuses publishing without TLS.
     topic.set_policy(&mut alerts, "TopicPolicy", Vec::new())?;
-    for target in &notifications.targets {
-        if let Target::Slack { channels } = target {
+    // A target that gets only the run's statuses filters on the attributes the tracker
+    // sets (`contract::alerts`); the others get every message.
+    let status_filter = alerts::pipeline_status_filter(&notifications.on_status);
+    let mut slack_filter = None;
+    for routed in &notifications.targets {
+        let filter = notifications.filters(routed).then_some(&status_filter);
+        if let Target::Slack { channels } = &routed.target {
+            // The loader made every Slack target agree: one subscription serves them.
+            slack_filter = filter;
             for channel in channels {
                 if !out.slack_channels.contains(channel) {
                     out.slack_channels.push(channel.clone());
                 }
             }
         } else {
-            subscribe_direct(&topic, &mut alerts, "", target)?;
+            subscribe_direct(&topic, &mut alerts, "", &routed.target, filter)?;
         }
     }
     if !out.slack_channels.is_empty() {
-        topic.subscribe(
+        topic.subscribe_filtered(
             &mut alerts,
             "Slack",
             "lambda",
             Expr::from(setup.lambda_arn(LambdaRole::SlackCaller)),
+            slack_filter.cloned(),
         )?;
     }
 

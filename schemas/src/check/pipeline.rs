@@ -10,8 +10,8 @@ use crate::model::{
 };
 use crate::resolved::{
     Access, BootstrapAction, Cluster, EmrConfiguration, HiveMetastore, InstanceGroup, Market,
-    NotificationType, Notifications, Pipeline, Platform, Schedule, Script, SourcePlaces, Step,
-    Target, Trigger, WeekDay,
+    NotificationTarget, NotificationType, Notifications, Pipeline, Platform, Schedule, Script,
+    SourcePlaces, Step, Target, Trigger, WeekDay,
 };
 use crate::source::Target as At;
 use crate::steps::{StepContext, StepRegistry};
@@ -983,12 +983,89 @@ fn notifications(
         }
         None => Notifications::DEFAULT_ON_STATUS.to_vec(),
     };
-    let targets = targets(&n.targets, "/notifications/targets", cx);
+    let targets = targets(&n.targets, "/notifications/targets", cx)
+        .and_then(|resolved| routes(kind, &n.targets, resolved, cx));
     (ok && targets.is_some()).then(|| Notifications {
         kind,
         on_status,
         targets: targets.unwrap_or_default(),
     })
+}
+
+/// Pairs each resolved target with the messages it gets (`events`, else its channel's
+/// default). All Slack targets of a pipeline are one SNS subscription (the Slack caller
+/// posts to every registered channel), so they must agree; and `FULL_EXECUTION` on a
+/// target of a `PIPELINE_STATUS` pipeline asks for messages that are never sent.
+fn routes(
+    kind: NotificationType,
+    written: &[TargetFile],
+    resolved: Vec<Target>,
+    cx: &mut FileCheck<'_>,
+) -> Option<Vec<NotificationTarget>> {
+    let mut ok = true;
+    let mut slack: Option<(NotificationType, usize)> = None;
+    let mut out = Vec::new();
+    for (i, (file, target)) in written.iter().zip(resolved).enumerate() {
+        let pointer = format!("/notifications/targets/{i}/events");
+        let events = match &file.events {
+            Some(list) if list.contains(&NotificationTypeName::FullExecution) => {
+                NotificationType::FullExecution
+            }
+            Some(_) => NotificationType::PipelineStatus,
+            None => NotificationTarget::default_events(&target),
+        };
+        if kind == NotificationType::PipelineStatus
+            && file.events.is_some()
+            && events == NotificationType::FullExecution
+        {
+            cx.push(
+                Diagnostic::warning(
+                    codes::BAD_TARGET_EVENTS,
+                    "`events: [FULL_EXECUTION]` has no effect: this pipeline sends its run's statuses only",
+                )
+                .with_label("no step events to send")
+                .with_help("set `type: FULL_EXECUTION` under `notifications` for step events, or remove `events`"),
+                &pointer,
+                At::Key,
+            );
+        }
+        if matches!(target, Target::Slack { .. }) {
+            match slack {
+                None => slack = Some((events, i)),
+                Some((first, j)) if first != events => {
+                    let name = |e: NotificationType| match e {
+                        NotificationType::PipelineStatus => "PIPELINE_STATUS",
+                        NotificationType::FullExecution => "FULL_EXECUTION",
+                    };
+                    let place = if file.events.is_some() {
+                        pointer.clone()
+                    } else {
+                        format!("/notifications/targets/{i}/channel")
+                    };
+                    cx.push(
+                        Diagnostic::error(
+                            codes::BAD_TARGET_EVENTS,
+                            format!(
+                                "this Slack target gets {} but Slack target {} gets {}",
+                                name(events),
+                                j + 1,
+                                name(first)
+                            ),
+                        )
+                        .with_label("the Slack targets of a pipeline get the same messages")
+                        .with_note("every Slack channel of a pipeline is reached through one subscription of its topic")
+                        .with_help("write the same `events` on every SLACK target, or list the channels in one target"),
+                        &place,
+                        if file.events.is_some() { At::Key } else { At::Value },
+                    );
+                    ok = false;
+                }
+                Some(_) => {}
+            }
+        }
+        out.push(NotificationTarget { target, events });
+    }
+    ok.then_some(out)
 }
 
 /// Checks and resolves notification targets written at `pointer` (a JSON pointer to the

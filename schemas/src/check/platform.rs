@@ -159,6 +159,19 @@ fn alert_targets(file: &PlatformFile, cx: &mut FileCheck<'_>) -> Vec<ResolvedTar
                 Target::Value,
             );
         }
+        if t.events.is_some() {
+            cx.push(
+                Diagnostic::error(
+                    codes::BAD_TARGET_EVENTS,
+                    "`events` does not apply to the platform's alert targets",
+                )
+                .with_label("alarms are not pipeline messages")
+                .with_note("every alarm of the platform goes to every target of `alerts`; `events` chooses which of a pipeline's run messages a pipeline's target gets")
+                .with_help("remove `events`"),
+                &format!("/alerts/targets/{i}/events"),
+                Target::Key,
+            );
+        }
     }
     super::pipeline::targets(&alerts.targets, "/alerts/targets", cx).unwrap_or_default()
 }

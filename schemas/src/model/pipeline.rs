@@ -400,4 +400,15 @@ pub struct TargetFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(patterns::SECRET_NAME))]
     pub secret_name: Option<String>,
+    /// Which of the pipeline's messages this target gets. `PIPELINE_STATUS`: the run's
+    /// own status changes, those of `onStatus` (with `type: FULL_EXECUTION`, `FAILED`,
+    /// `TIMED_OUT` and `ABORTED`). `FULL_EXECUTION`: every message the pipeline sends,
+    /// step events too. Default: `FULL_EXECUTION` for `SLACK`, `PIPELINE_STATUS` for
+    /// `EMAIL` and `OPSGENIE`, so that a pipeline's step events do not page on-call once
+    /// per step. The Slack targets of a pipeline share one subscription and take the same
+    /// `events`. Pipelines only: platform.yaml's `alerts.targets` receive alarms, and
+    /// refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub events: Option<Vec<NotificationTypeName>>,
 }

@@ -10,7 +10,8 @@ mod step;
 
 pub use pipeline::{
     Access, BootstrapAction, Cluster, EmrConfiguration, HiveMetastore, InstanceGroup, Market,
-    NotificationType, Notifications, Pipeline, Schedule, SourcePlaces, Target, Trigger, WeekDay,
+    NotificationTarget, NotificationType, Notifications, Pipeline, Schedule, SourcePlaces, Target,
+    Trigger, WeekDay,
 };
 pub use platform::{Account, Central, EmrDefaults, Network, Platform};
 pub use step::{Script, ShellStep, SparkStep, Step, StepConfig};

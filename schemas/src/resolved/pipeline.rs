@@ -278,12 +278,44 @@ pub struct Notifications {
     /// `FAILED`, `TIMED_OUT`, `ABORTED`.
     pub on_status: Vec<Status>,
     /// Where they go, in the order written (empty: nobody).
-    pub targets: Vec<Target>,
+    pub targets: Vec<NotificationTarget>,
 }
 
 impl Notifications {
     /// The statuses notified about when `onStatus` is not given.
     pub const DEFAULT_ON_STATUS: [Status; 3] = [Status::Failed, Status::TimedOut, Status::Aborted];
+
+    /// Whether `target` gets only some of the messages the pipeline sends: a
+    /// `PIPELINE_STATUS` target of a `FULL_EXECUTION` pipeline, which must not hear of
+    /// every step (nor of every `RUNNING` and `SUCCEEDED`). Everything a `PIPELINE_STATUS`
+    /// pipeline sends is already a status of `on_status`, so its targets get all of it.
+    pub fn filters(&self, target: &NotificationTarget) -> bool {
+        self.kind == NotificationType::FullExecution
+            && target.events == NotificationType::PipelineStatus
+    }
+}
+
+/// A target and the messages it gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotificationTarget {
+    /// Where.
+    pub target: Target,
+    /// Which messages: [`NotificationType::PipelineStatus`] the run's statuses of
+    /// [`Notifications::on_status`] only, [`NotificationType::FullExecution`] every
+    /// message the pipeline sends. Defaults by channel: Slack everything, email and
+    /// OpsGenie the statuses.
+    pub events: NotificationType,
+}
+
+impl NotificationTarget {
+    /// The messages `target` gets when its `events` are not written: Slack everything
+    /// (a thread per run), email and OpsGenie the run's statuses (people are paged).
+    pub fn default_events(target: &Target) -> NotificationType {
+        match target {
+            Target::Slack { .. } => NotificationType::FullExecution,
+            Target::Email { .. } | Target::OpsGenie { .. } => NotificationType::PipelineStatus,
+        }
+    }
 }
 
 /// Which events are notified.
