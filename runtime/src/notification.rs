@@ -12,6 +12,8 @@ pub const VERSION: &str = "1";
 /// The longest text a notification may carry (Slack's own limit for a message's
 /// text is far above; this keeps messages readable and bodies small).
 pub const MAX_TEXT_CHARS: usize = 3000;
+/// The longest [`Notification::id`] (an execution ARN and a CloudWatch event id fit).
+pub const MAX_ID_CHARS: usize = 1024;
 
 /// Whether a notification is about the whole run or one step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,4 +47,18 @@ pub struct Notification {
     pub step: Option<String>,
     /// The text people read.
     pub text: String,
+    /// What makes a message the same message on every delivery: the tracker's
+    /// deduplication id, or else the SNS message id. The Slack poster posts a message
+    /// with an id at most once per channel, so a retried delivery (SNS, Lambda, a
+    /// 502 for one channel) does not post it again where it was posted. Messages
+    /// without one (older callers) are posted on every delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// Whether `id` may be a [`Notification::id`]: 1 to [`MAX_ID_CHARS`] characters,
+/// none of them whitespace or control characters.
+pub fn is_valid_id(id: &str) -> bool {
+    let count = id.chars().count();
+    (1..=MAX_ID_CHARS).contains(&count) && !id.chars().any(|c| c.is_whitespace() || c.is_control())
 }

@@ -7,6 +7,15 @@
 //! channel starts a thread: the poster claims the thread item
 //! (`attribute_not_exists`), posts, and stores Slack's `ts` as `rootMessageTs`;
 //! later messages reply in that thread.
+//!
+//! A message is posted once per channel. Deliveries repeat (SNS and Lambda retry, and
+//! a 502 because one channel of three failed makes the caller send the message
+//! again), so a message with an id claims `sent#<id>#<channel>` in the threads table
+//! before posting there, and marks it sent after Slack answered `ok`. A channel whose
+//! marker says sent is skipped (listed in `alreadyPosted`); one whose claim is held
+//! by a delivery still posting counts as failed, so the caller retries later rather
+//! than posting twice. A claim left by a poster that died between claiming and
+//! posting is taken over after [`SEND_LEASE_SECS`].
 
 use crate::api::{self, ApiRequest, ApiResponse};
 use crate::aws::error_text;
@@ -30,6 +39,28 @@ pub const MAX_CHANNELS: usize = 20;
 /// How long a thread is remembered (executions may run up to a year; threads of
 /// older ones start afresh).
 pub const THREAD_RETENTION_SECS: i64 = 400 * 86_400;
+
+/// How long a posted message's markers are kept: longer than SNS and Lambda go on
+/// retrying a delivery.
+pub const SENT_RETENTION_SECS: i64 = 86_400;
+/// How long a claim to post a message to a channel holds before another delivery may
+/// take it over (longer than a post with its rate-limit wait takes).
+pub const SEND_LEASE_SECS: i64 = 60;
+
+/// The threads table's key of the marker of message `id` in `channel`.
+pub fn sent_key(id: &str, channel: &str) -> String {
+    format!("sent#{id}#{channel}")
+}
+
+/// Whether this delivery may post a message to a channel.
+enum SendClaim {
+    /// Claimed (or no id to claim by): post.
+    Post,
+    /// An earlier delivery posted it.
+    Sent,
+    /// Another delivery is posting it now.
+    InFlight,
+}
 
 /// The body of `PUT /channels/{account}/{pipeline}`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -299,25 +330,138 @@ impl Poster {
         }
         let token = self.token().await?;
         let mut posted = Vec::new();
+        let mut already = Vec::new();
         let mut failures = Vec::new();
         for channel in &channels {
-            match self.post_to(channel, message, &token).await? {
+            let marker = message.id.as_deref().map(|id| sent_key(id, channel));
+            match self.claim_send(marker.as_deref()).await? {
+                SendClaim::Post => {}
+                SendClaim::Sent => {
+                    info!(channel = %channel, "already posted by an earlier delivery");
+                    already.push(json!(channel));
+                    continue;
+                }
+                SendClaim::InFlight => {
+                    failures.push(json!({"channel": channel, "error": "another delivery of this message is posting it now; retry later"}));
+                    continue;
+                }
+            }
+            let answer = match self.post_to(channel, message, &token).await {
+                Ok(answer) => answer,
+                Err(platform) => {
+                    if let Some(marker) = &marker {
+                        let _ = self.release_send(marker).await;
+                    }
+                    return Err(platform);
+                }
+            };
+            match answer {
                 Ok(p) => {
+                    if let Some(marker) = &marker {
+                        // Slack has it: a failure here only risks one repeat, so it is
+                        // logged rather than failing the channels still to post.
+                        if let Err(e) = self.mark_sent(marker, &p.ts).await {
+                            warn!(channel = %channel, error = %e, "posted, but not marked as posted");
+                        }
+                    }
                     posted.push(json!({"channel": p.channel, "ts": p.ts, "threadTs": p.thread_ts}))
                 }
                 Err(why) => {
+                    if let Some(marker) = &marker {
+                        self.release_send(marker).await?;
+                    }
+                    let why = with_hint(&why);
                     warn!(channel = %channel, error = %why, "Slack refused the message");
                     failures.push(json!({"channel": channel, "error": why}));
                 }
             }
         }
         if failures.is_empty() {
-            Ok(ApiResponse::ok(json!({"posted": posted})))
+            Ok(ApiResponse::ok(
+                json!({"posted": posted, "alreadyPosted": already}),
+            ))
         } else {
             Ok(ApiResponse {
                 status: 502,
-                body: json!({"message": "Slack refused the message for some channels", "posted": posted, "failed": failures}),
+                body: json!({
+                    "message": "Slack did not take the message for some channels; a retry posts it to those only",
+                    "posted": posted,
+                    "alreadyPosted": already,
+                    "failed": failures,
+                }),
             })
+        }
+    }
+
+    /// Claims the right to post a message to a channel (`marker`: its [`sent_key`]).
+    async fn claim_send(&self, marker: Option<&str>) -> Result<SendClaim, Error> {
+        let Some(marker) = marker else {
+            return Ok(SendClaim::Post);
+        };
+        let now = crate::clock::system_now().as_unix_seconds();
+        let put = self
+            .ddb
+            .put_item()
+            .table_name(&self.settings.threads_table)
+            .item(slack_threads::PARTITION, s(marker))
+            .item("claimedAt", n(now))
+            .item(env::TTL_ATTRIBUTE, n(now + SENT_RETENTION_SECS))
+            .condition_expression(
+                "attribute_not_exists(#k) OR (attribute_not_exists(sentTs) AND claimedAt < :stale)",
+            )
+            .expression_attribute_names("#k", slack_threads::PARTITION)
+            .expression_attribute_values(":stale", n(now - SEND_LEASE_SECS))
+            .send()
+            .await;
+        match put {
+            Ok(_) => return Ok(SendClaim::Post),
+            Err(e) if crate::dynamo::is_condition_failure(&e) => {}
+            Err(e) => return Err(format!("claiming the Slack message: {}", error_text(&e)).into()),
+        }
+        let got = self
+            .ddb
+            .get_item()
+            .table_name(&self.settings.threads_table)
+            .key(slack_threads::PARTITION, s(marker))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| format!("reading the Slack message's marker: {}", error_text(&e)))?;
+        Ok(match got.item() {
+            Some(item) if item.contains_key("sentTs") => SendClaim::Sent,
+            Some(_) => SendClaim::InFlight,
+            // Released between the put and the get: this delivery may try again later.
+            None => SendClaim::InFlight,
+        })
+    }
+
+    async fn mark_sent(&self, marker: &str, ts: &str) -> Result<(), Error> {
+        self.ddb
+            .update_item()
+            .table_name(&self.settings.threads_table)
+            .key(slack_threads::PARTITION, s(marker))
+            .update_expression("SET sentTs = :t")
+            .expression_attribute_values(":t", s(ts))
+            .send()
+            .await
+            .map_err(|e| format!("marking the Slack message as posted: {}", error_text(&e)))?;
+        Ok(())
+    }
+
+    /// Gives the claim up, unless the message was posted after all.
+    async fn release_send(&self, marker: &str) -> Result<(), Error> {
+        let deleted = self
+            .ddb
+            .delete_item()
+            .table_name(&self.settings.threads_table)
+            .key(slack_threads::PARTITION, s(marker))
+            .condition_expression("attribute_not_exists(sentTs)")
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(()),
+            Err(e) if crate::dynamo::is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(format!("releasing the Slack message: {}", error_text(&e)).into()),
         }
     }
 
@@ -552,6 +696,24 @@ impl Poster {
     }
 }
 
+/// Slack's error with what a person can do about it, for the errors that need one.
+pub fn with_hint(error: &str) -> String {
+    let code = error.strip_prefix("Slack: ").unwrap_or(error);
+    let hint = match code {
+        "not_in_channel" => "invite the dpc app to the channel (/invite @<app> in Slack)",
+        "channel_not_found" => {
+            "the channel does not exist or is private without the app: fix `alerts.slack.channels` or invite the app"
+        }
+        "is_archived" => "the channel is archived: unarchive it or register another",
+        "invalid_auth" | "not_authed" | "account_inactive" | "token_revoked" => {
+            "the bot token in the Slack token secret is not valid: store a current xoxb- token"
+        }
+        "missing_scope" => "the Slack app needs the chat:write scope",
+        _ => return error.to_string(),
+    };
+    format!("{error} ({hint})")
+}
+
 /// The bot token in a secret: the bare string, or JSON with `token` or `botToken`.
 pub fn token_from_secret(text: &str) -> Option<String> {
     let trimmed = text.trim();
@@ -598,6 +760,14 @@ pub fn check_notification(message: &Notification) -> Result<PipelineId, ApiRespo
         return Err(ApiResponse::bad_request(format!(
             "text has more than {} characters",
             notification::MAX_TEXT_CHARS
+        )));
+    }
+    if let Some(id) = &message.id
+        && !notification::is_valid_id(id)
+    {
+        return Err(ApiResponse::bad_request(format!(
+            "id must be 1 to {} characters without spaces",
+            notification::MAX_ID_CHARS
         )));
     }
     if message.status.is_empty() || message.status.len() > 32 {
@@ -656,6 +826,7 @@ mod tests {
             status: "FAILED".into(),
             step: None,
             text: "pipeline-x failed".into(),
+            id: Some("444444444444#pipeline-x#r1#FAILED#0".into()),
         };
         assert!(check_notification(&ok).is_ok());
         let mut other = ok.clone();
@@ -665,5 +836,24 @@ mod tests {
         let mut empty = ok.clone();
         empty.text = " ".into();
         assert_eq!(check_notification(&empty).unwrap_err().status, 400);
+        for bad in [
+            String::new(),
+            "a b".into(),
+            "x".repeat(notification::MAX_ID_CHARS + 1),
+        ] {
+            let mut odd = ok.clone();
+            odd.id = Some(bad);
+            assert_eq!(check_notification(&odd).unwrap_err().status, 400);
+        }
+        let mut none = ok.clone();
+        none.id = None;
+        assert!(check_notification(&none).is_ok());
+    }
+
+    #[test]
+    fn slack_errors_say_what_to_do() {
+        assert!(with_hint("Slack: not_in_channel").contains("/invite"));
+        assert!(with_hint("Slack: missing_scope").contains("chat:write"));
+        assert_eq!(with_hint("Slack: ratelimited"), "Slack: ratelimited");
     }
 }

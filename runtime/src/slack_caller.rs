@@ -3,7 +3,9 @@
 //!
 //! A 4xx answer is a message the API will never take (logged and dropped, so SNS
 //! does not retry it forever); no answer, a 429 or a 5xx fails the invocation so
-//! SNS/Lambda retry it.
+//! SNS/Lambda retry it. A notification without an id (from an older tracker) gets the
+//! SNS message's id, which SNS keeps across its own redeliveries, so that the poster
+//! posts it once per channel however often it arrives.
 
 use crate::env;
 use crate::notification::{self, Notification};
@@ -54,7 +56,7 @@ impl SlackCaller {
                     notification::ATTRIBUTE
                 ))
                 .and_then(Value::as_str);
-            let message = match attribute.map(serde_json::from_str::<Notification>) {
+            let mut message = match attribute.map(serde_json::from_str::<Notification>) {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
                     error!(error = %e, "the notification attribute is unreadable: dropped");
@@ -67,6 +69,13 @@ impl SlackCaller {
                     continue;
                 }
             };
+            if message.id.is_none() {
+                message.id = record
+                    .pointer("/Sns/MessageId")
+                    .and_then(Value::as_str)
+                    .filter(|id| notification::is_valid_id(id))
+                    .map(str::to_string);
+            }
             let span = info_span!("message", executionArn = %message.execution_arn, pipeline = %message.pipeline);
             if self.forward(&message).instrument(span).await? {
                 out.delivered += 1;

@@ -29,6 +29,8 @@ use serde_json::Value;
 use std::io::Read;
 use tracing::{Instrument, info, info_span, warn};
 
+/// The claims table's prefix of a notification's id.
+const NOTIFIED_PREFIX: &str = "notified#";
 /// How long a sent notification's id is remembered.
 pub const NOTIFIED_RETENTION_SECS: i64 = 7 * 86_400;
 /// The most bytes a decompressed CloudWatch Logs payload may have (CloudWatch sends
@@ -142,6 +144,7 @@ pub fn step_message(line: &str, current_step: &mut Option<String>) -> Option<Not
         status: status.into(),
         step: Some(step),
         text: crate::http::truncate(&text, notification::MAX_TEXT_CHARS),
+        id: None,
     })
 }
 
@@ -184,6 +187,7 @@ pub fn status_message(event: &Value) -> Result<Notification, String> {
         status,
         step: None,
         text: crate::http::truncate(&text, notification::MAX_TEXT_CHARS),
+        id: None,
     })
 }
 
@@ -260,7 +264,7 @@ impl Tracker {
             let mut current_step = None;
             for log in &payload.log_events {
                 if let Some(message) = step_message(&log.message, &mut current_step) {
-                    let id = format!("notified#{}#log#{}", message.execution_arn, log.id);
+                    let id = format!("{NOTIFIED_PREFIX}{}#log#{}", message.execution_arn, log.id);
                     let span = info_span!("step", executionArn = %message.execution_arn);
                     self.send_once(&id, message, &mut sent)
                         .instrument(span)
@@ -277,7 +281,7 @@ impl Tracker {
                     info!(executionArn = %change.event.execution, "not notifying a duplicate execution's status");
                     return Ok(sent);
                 }
-                let id = format!("notified#{}", change.event.key());
+                let id = format!("{NOTIFIED_PREFIX}{}", change.event.key());
                 let span = info_span!("status", executionArn = %message.execution_arn);
                 self.send_once(&id, message, &mut sent)
                     .instrument(span)
@@ -291,9 +295,14 @@ impl Tracker {
     async fn send_once(
         &self,
         id: &str,
-        message: Notification,
+        mut message: Notification,
         sent: &mut Sent,
     ) -> Result<(), Error> {
+        // The same id on every attempt: when a publish timed out but went through,
+        // the retry's copy is recognised downstream (the Slack poster).
+        // An id too long to be taken is left out: posted on every delivery beats lost.
+        let bare = id.strip_prefix(NOTIFIED_PREFIX).unwrap_or(id);
+        message.id = notification::is_valid_id(bare).then(|| bare.to_string());
         let now = crate::clock::system_now().as_unix_seconds();
         let claim = self
             .ddb
