@@ -121,6 +121,10 @@ pub const PIPELINE_CYCLE: &str = "DM0232";
 pub const SELF_DEPENDENCY: &str = "DM0233";
 /// No `pipeline.yaml` under PATH.
 pub const NO_PIPELINES: &str = "DM0234";
+/// An S3 location or KMS key of another account (a warning): dpc grants the pipeline's
+/// roles, but the other account's bucket policy or key policy must allow them too, and
+/// dpc writes nothing there.
+pub const OTHER_ACCOUNT_ACCESS: &str = "DM0235";
 /// A scenario event naming a pipeline the organisation does not have.
 pub const SCENARIO_UNKNOWN_PIPELINE: &str = "DM0240";
 /// A scenario event time that is not RFC 3339 with an offset.

@@ -33,10 +33,14 @@ impl S3Location {
     }
 
     /// The object itself; a key with a `{{…}}` macro (filled in at run time) as the
-    /// prefix before it, since IAM cannot know the rest.
+    /// prefix before it, since IAM cannot know the rest; a folder (`…/`, or the bucket
+    /// itself) as the objects under it.
     fn exact_or_templated_arn(&self) -> Expr {
         let (key, rest) = match self.prefix.find("{{") {
             Some(at) => (&self.prefix[..at], "*"),
+            None if self.prefix.is_empty() || self.prefix.ends_with('/') => {
+                (self.prefix.as_str(), "*")
+            }
             None => (self.prefix.as_str(), ""),
         };
         Expr::sub(format!(

@@ -147,6 +147,12 @@ pub fn build(
             Script::S3(_) => {}
         }
     }
+    // So are the files a configuration names (`spark.jars`, `spark.yarn.dist.files`, …).
+    for url in configuration_s3_urls(&pipeline.cluster.configurations) {
+        if !s3_scripts.contains(&url) {
+            s3_scripts.push(url);
+        }
+    }
     {
         let mut scripts = scope.child("Scripts").map_err(one)?;
         for (relative, path) in local_scripts {
@@ -490,4 +496,23 @@ pub fn plan(pipeline: &Pipeline) -> Result<Plan, Diagnostic> {
         };
         Diagnostic::error(INVALID_STEPS, message)
     })
+}
+
+/// The `s3://` locations in EMR configurations' property values (nested ones too); a
+/// value may list several, separated by commas (`spark.jars`).
+fn configuration_s3_urls(configurations: &[dpc_schema::EmrConfiguration]) -> Vec<String> {
+    let mut out = Vec::new();
+    for configuration in configurations {
+        for value in configuration.properties.values() {
+            out.extend(
+                value
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|u| u.starts_with("s3://"))
+                    .map(str::to_owned),
+            );
+        }
+        out.extend(configuration_s3_urls(&configuration.configurations));
+    }
+    out
 }

@@ -194,6 +194,9 @@ pub(crate) fn resolve(
             }
         }
     }
+    if let Some(own) = &account {
+        other_account_access(file, own, platform, cx);
+    }
     let access = Access {
         read: access.read.unwrap_or_default(),
         write: access.write.unwrap_or_default(),
@@ -232,6 +235,144 @@ fn places(cx: &FileCheck<'_>) -> SourcePlaces {
         }
     }
     places
+}
+
+// ---------------------------------------------------------------- access across accounts
+
+/// Warns at each S3 location in another account's dpc artifacts bucket and each KMS
+/// key of another account: the pipeline's roles are granted, but IAM also asks the
+/// resource's own policy in the other account, which dpc does not write (the artifacts
+/// bucket and its key admit their own account only), so the run would fail with
+/// AccessDenied.
+fn other_account_access(
+    file: &PipelineFile,
+    own: &crate::resolved::Account,
+    platform: &Platform,
+    cx: &mut FileCheck<'_>,
+) {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (i, step) in file.steps.iter().enumerate() {
+        for (key, value) in &step.fields {
+            let here = at(&format!("/steps/{i}"), key);
+            match value {
+                serde_json::Value::String(text) => found.push((text.clone(), here)),
+                serde_json::Value::Array(items) => {
+                    for (j, item) in items.iter().enumerate() {
+                        if let Some(text) = item.as_str() {
+                            found.push((text.to_owned(), format!("{here}/{j}")));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some(cluster) = &file.cluster {
+        for (i, action) in cluster.bootstrap_actions.iter().flatten().enumerate() {
+            found.push((
+                action.script.clone(),
+                format!("/cluster/bootstrapActions/{i}/script"),
+            ));
+        }
+        configuration_values(
+            cluster.configurations.as_deref().unwrap_or_default(),
+            "/cluster/configurations",
+            &mut found,
+        );
+    }
+    if let Some(access) = &file.access {
+        for (list, locations) in [("read", &access.read), ("write", &access.write)] {
+            for (i, location) in locations.iter().flatten().enumerate() {
+                found.push((location.clone(), format!("/access/{list}/{i}")));
+            }
+        }
+    }
+    for (text, pointer) in found {
+        // A property may hold several locations (`spark.jars: s3://a.jar,s3://b.jar`).
+        for uri in text.split([',', ' ']).filter(|u| u.starts_with("s3://")) {
+            let bucket = uri["s3://".len()..].split('/').next().unwrap_or_default();
+            let Some((owner, _)) = artifacts_bucket_owner(bucket) else {
+                continue;
+            };
+            if owner == own.id {
+                continue;
+            }
+            let whose = platform.account_by_id(owner).map_or_else(
+                || format!("account {owner}"),
+                |a| format!("account `{}` ({owner})", a.alias),
+            );
+            cx.push(
+                Diagnostic::warning(
+                    codes::OTHER_ACCOUNT_ACCESS,
+                    format!(
+                        "`{uri}` is in the artifacts bucket of {whose}: this pipeline runs in account `{}` ({}), and that bucket and its KMS key admit their own account only",
+                        own.alias, own.id
+                    ),
+                )
+                .with_label("the run would fail with AccessDenied here")
+                .with_help("ship the file with this pipeline (a local path) or copy it to a bucket of this account"),
+                &pointer,
+                At::Value,
+            );
+        }
+    }
+    let keys = file.access.as_ref().and_then(|a| a.kms_keys.as_ref());
+    for (i, key) in keys.into_iter().flatten().enumerate() {
+        let Some(owner) = key.split(':').nth(4).filter(|o| o.len() == 12) else {
+            continue;
+        };
+        if owner == own.id {
+            continue;
+        }
+        let whose = platform.account_by_id(owner).map_or_else(
+            || format!("account {owner}"),
+            |a| format!("account `{}` ({owner})", a.alias),
+        );
+        cx.push(
+            Diagnostic::warning(
+                codes::OTHER_ACCOUNT_ACCESS,
+                format!(
+                    "KMS key `{key}` belongs to {whose}: dpc grants this pipeline's roles kms:Decrypt on it, but the key's own policy must allow account {} too",
+                    own.id
+                ),
+            )
+            .with_label("dpc cannot write that key policy")
+            .with_help(format!(
+                "ask the key's owners to allow account {} (kms:Decrypt, kms:GenerateDataKey) in its key policy",
+                own.id
+            )),
+            &format!("/access/kmsKeys/{i}"),
+            At::Value,
+        );
+    }
+}
+
+/// Every property value of `configurations` (and their nested ones), with its pointer.
+fn configuration_values(
+    configurations: &[crate::model::EmrConfigurationFile],
+    pointer: &str,
+    out: &mut Vec<(String, String)>,
+) {
+    for (i, c) in configurations.iter().enumerate() {
+        let here = format!("{pointer}/{i}");
+        for (key, value) in c.properties.iter().flatten() {
+            out.push((value.clone(), at(&format!("{here}/properties"), key)));
+        }
+        configuration_values(
+            c.configurations.as_deref().unwrap_or_default(),
+            &format!("{here}/configurations"),
+            out,
+        );
+    }
+}
+
+/// The account id and region of a dpc artifacts bucket's name
+/// (`dpc-artifacts-<account id>-<region>`); `None` for any other bucket.
+fn artifacts_bucket_owner(bucket: &str) -> Option<(&str, &str)> {
+    let rest = bucket.strip_prefix("dpc-artifacts-")?;
+    let (id, region) = rest.split_once('-')?;
+    (id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) && !region.is_empty())
+        .then_some((id, region))
 }
 
 // ---------------------------------------------------------------- trigger
