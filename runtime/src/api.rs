@@ -55,6 +55,17 @@ impl ApiResponse {
         ApiResponse::client_error(400, reason)
     }
 
+    /// Logs the answer: its status and, for a refusal, the reason (which the caller
+    /// sees too; the API's own log should show it).
+    pub fn log(&self) {
+        match self.body.get("message").and_then(Value::as_str) {
+            Some(reason) if self.status >= 400 => {
+                tracing::info!(status = self.status, reason, "answered");
+            }
+            _ => tracing::info!(status = self.status, "answered"),
+        }
+    }
+
     /// The proxy integration's answer to API Gateway.
     pub fn to_proxy(&self) -> Value {
         json!({
@@ -63,6 +74,18 @@ impl ApiResponse {
             "body": self.body.to_string(),
             "isBase64Encoded": false,
         })
+    }
+}
+
+/// Logs how a request was answered ([`ApiResponse::log`]), or the platform's failure,
+/// which API Gateway answers with a 5xx and nothing more.
+pub fn log_answer<E: std::fmt::Display>(answer: &Result<ApiResponse, E>) {
+    match answer {
+        Ok(response) => response.log(),
+        Err(e) => tracing::error!(
+            error = %e,
+            "the request failed: the function errs, so API Gateway answers the caller with a 5xx"
+        ),
     }
 }
 

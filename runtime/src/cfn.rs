@@ -127,9 +127,15 @@ pub async fn respond(
             Ok(r) => last = format!("HTTP {}: {}", r.status, r.text(300)),
             Err(e) => last = e.to_string(),
         }
-        warn!(attempt, error = %last, "answering CloudFormation failed");
+        warn!(attempt, error = %last, stackId = %request.stack_id,
+            logicalId = %request.logical_resource_id, "answering CloudFormation failed; retrying");
     }
+    // CloudFormation goes on waiting for the answer until the resource times out.
     Err(format!(
-        "CloudFormation's response URL did not take the answer: {last}"
+        "CloudFormation's response URL did not take the {} answer for {} of stack {}: {last}; \
+         the stack waits until the resource times out, then fails it",
+        if success { "SUCCESS" } else { "FAILED" },
+        request.logical_resource_id,
+        request.stack_id
     ))
 }

@@ -76,10 +76,16 @@ impl Cleanup {
             .and_then(Value::as_i64)
             // An hour of slack for clocks and for clusters created just before.
             .map(|ms| aws_smithy_types::DateTime::from_millis(ms - 3_600_000));
-        let span = info_span!("cleanup", executionArn = %change.event.execution);
+        let span = info_span!("cleanup", executionArn = %change.event.execution,
+            pipeline = %change.event.pipeline);
         self.terminate_tagged(&change.event.execution, started)
-            .instrument(span)
+            .instrument(span.clone())
             .await
+            .inspect_err(|e| {
+                span.in_scope(|| {
+                    error!(error = %e, "the execution's EMR clusters may still be running; the invocation fails so the event is delivered again");
+                });
+            })
     }
 
     /// `Custom::DpcEmrSecurityGroups` (property `SecurityGroupIds`): on delete,
@@ -97,7 +103,7 @@ impl Cleanup {
             .clone()
             .unwrap_or_else(|| format!("emr-security-group-rules/{}", request.logical_resource_id));
         let mut revoked = 0;
-        let mut reason = String::new();
+        let mut failures = Vec::new();
         if request.request_type == cfn::RequestType::Delete {
             let groups: Vec<String> = request
                 .properties
@@ -114,12 +120,24 @@ impl Cleanup {
                 match self.ec2.revoke_all(group).await {
                     Ok(n) => revoked += n,
                     Err(why) => {
-                        error!(group, error = %why, "could not revoke the group's rules");
-                        reason = format!("could not revoke the rules of {group}: {why}");
+                        error!(group, stackId = %request.stack_id, error = %why,
+                            "could not revoke the security group's rules; CloudFormation may then fail to delete the group");
+                        failures.push(format!("{group}: {why}"));
                     }
                 }
             }
         }
+        // Shown in the CloudFormation console next to the resource; every group that
+        // failed, and what to do should its deletion fail.
+        let reason = if failures.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "could not revoke the rules of {}. If CloudFormation cannot delete a group, \
+                 revoke its rules by hand (EMR's rules refer to the other groups) and delete the stack again",
+                failures.join("; ")
+            )
+        };
         cfn::respond(&self.http, &request, true, &reason, &physical).await?;
         Ok(json!({"success": true, "physicalResourceId": physical, "revokedRules": revoked}))
     }
@@ -143,7 +161,12 @@ impl Cleanup {
                 .set_marker(marker.take())
                 .send()
                 .await
-                .map_err(|e| format!("listing EMR clusters: {}", error_text(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "listing the EMR clusters of execution {execution}: {}",
+                        error_text(&e)
+                    )
+                })?;
             candidates.extend(
                 page.clusters()
                     .iter()
@@ -162,7 +185,12 @@ impl Cleanup {
                 .cluster_id(&id)
                 .send()
                 .await
-                .map_err(|e| format!("describing EMR cluster {id}: {}", error_text(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "describing EMR cluster {id} (looking for execution {execution}'s): {}",
+                        error_text(&e)
+                    )
+                })?;
             let tagged = described.cluster().is_some_and(|c| {
                 c.tags()
                     .iter()
@@ -181,7 +209,13 @@ impl Cleanup {
             .set_job_flow_ids(Some(ours.clone()))
             .send()
             .await
-            .map_err(|e| format!("terminating EMR clusters {ours:?}: {}", error_text(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "terminating EMR clusters {ours:?} of execution {execution}: {}; \
+                     terminate them by hand if they keep running",
+                    error_text(&e)
+                )
+            })?;
         info!(clusters = ?ours, "terminated the execution's EMR clusters");
         Ok(Terminated { clusters: ours })
     }

@@ -167,11 +167,20 @@ impl DependenciesWriter {
             Ok(request) => {
                 let span = info_span!("request", method = %request.method, path = %request.path,
                     caller = request.caller_arn.as_deref().unwrap_or("-"));
-                self.route(&request).instrument(span).await?
+                // Logged in the span: the line names the request it answers.
+                async {
+                    let answer = self.route(&request).await;
+                    api::log_answer(&answer);
+                    answer
+                }
+                .instrument(span)
+                .await?
             }
-            Err(rejection) => rejection,
+            Err(rejection) => {
+                rejection.log();
+                rejection
+            }
         };
-        info!(status = response.status, "answered");
         Ok(response.to_proxy())
     }
 
@@ -217,7 +226,9 @@ impl DependenciesWriter {
                 format!("pipeline {pipeline} has no registered dependencies"),
             ));
         };
-        let (_, trigger) = trigger_from_edge(first).map_err(|e| format!("stored edge: {e}"))?;
+        let (_, trigger) = trigger_from_edge(first).map_err(|e| {
+            format!("the stored dependencies of {pipeline} are unreadable: {e}; register the pipeline again")
+        })?;
         Ok(ApiResponse::ok(json!({
             "pipeline": pipeline,
             "trigger": "executions",

@@ -87,6 +87,21 @@ pub struct ApiFailure {
     pub reason: String,
 }
 
+impl ApiFailure {
+    /// The reason, with what the stack's owner can do about it.
+    pub fn with_hint(&self) -> String {
+        let hint = match self.status {
+            None => "the central API was not reached: retry the deployment once the cause is fixed",
+            Some(429) | Some(500..) => {
+                "the central API failed: retry the deployment (the central account's logs of the API's function say why)"
+            }
+            Some(400) => "fix the pipeline's definition and deploy it again",
+            Some(_) => return self.reason.clone(),
+        };
+        format!("{} ({hint})", self.reason)
+    }
+}
+
 impl ApiCaller {
     /// A caller.
     pub fn new(config: &aws_config::SdkConfig, http: HttpClient, apis: CentralApis) -> ApiCaller {
@@ -220,15 +235,29 @@ impl Registration {
             return match self.unregister(request).await {
                 Ok(()) => answer(true, String::new()),
                 Err(why) => {
-                    // Never block a stack deletion.
-                    warn!(reason = %why, "unregistering failed; the delete succeeds anyway");
-                    answer(true, format!("unregistering failed and was skipped: {why}"))
+                    // Never block a stack deletion. The central registration outlives
+                    // the stack, though: say so, and how to remove it.
+                    warn!(physicalId = %physical_id, reason = %why,
+                        "unregistering failed; the delete succeeds anyway and the registration stays");
+                    let left = format!(
+                        "unregistering pipeline {physical_id} failed, so its registration stays in the central account \
+                         (the resource is deleted anyway): {why}"
+                    );
+                    answer(true, left)
                 }
             };
         }
         let pipeline = match pipeline {
             Ok(p) => p,
-            Err(why) => return answer(false, why),
+            Err(why) => {
+                return answer(
+                    false,
+                    format!(
+                        "{} {} cannot be registered: {why}. Its properties are written by dpc: deploy the stack dpc synthesized, unedited (`dpc deploy`)",
+                        request.resource_type, request.logical_resource_id
+                    ),
+                );
+            }
         };
         let result = match request.resource_type.as_str() {
             PIPELINE_RESOURCE => self.register_pipeline(&pipeline, &request.properties).await,
@@ -254,7 +283,7 @@ impl Registration {
         let body = dependencies_body(props)?;
         let base = self.caller.apis().dependency_api.clone().ok_or_else(|| {
             format!(
-                "{} is not set on the registration function",
+                "{} is not set on the registration function; the account stack sets it: deploy that stack again",
                 env::DEPENDENCY_API_URL
             )
         })?;
@@ -273,7 +302,7 @@ impl Registration {
             )
             .await
             .map(|_| ())
-            .map_err(|f| f.reason)
+            .map_err(|f| f.with_hint())
     }
 
     async fn register_channels(
@@ -287,7 +316,7 @@ impl Registration {
             .ok_or("the property Channels (a list) is missing")?;
         let base = self.caller.apis().slack_api.clone().ok_or_else(|| {
             format!(
-                "{} is not set on the registration function",
+                "{} is not set on the registration function; the account stack sets it: deploy that stack again",
                 env::SLACK_API_URL
             )
         })?;
@@ -306,7 +335,7 @@ impl Registration {
             )
             .await
             .map(|_| ())
-            .map_err(|f| f.reason)
+            .map_err(|f| f.with_hint())
     }
 
     async fn unregister(&self, request: &CfnRequest) -> Result<(), String> {
@@ -330,13 +359,23 @@ impl Registration {
             }
             _ => return Ok(()),
         };
-        let base = base.ok_or("the API URL is not set")?;
         let path = format!("/{resource}/{account}/{name}");
+        let base = base.ok_or_else(|| {
+            format!(
+                "the registration function has no URL of the central API for {resource} \
+                 (its account stack sets {} and {}); to remove it, send DELETE {path} to that API, signed (SigV4) by account {account}",
+                env::DEPENDENCY_API_URL,
+                env::SLACK_API_URL
+            )
+        })?;
         match self.caller.call(Method::DELETE, &base, &path, None).await {
             Ok(_) => Ok(()),
             // Already gone is what a delete wants.
             Err(f) if f.status == Some(404) => Ok(()),
-            Err(f) => Err(f.reason),
+            Err(f) => Err(format!(
+                "{}; to remove it, send DELETE {path} to {base} again, signed (SigV4) by account {account}",
+                f.reason
+            )),
         }
     }
 }
@@ -449,6 +488,29 @@ mod tests {
             pipeline_of(bad.as_object().unwrap())
                 .unwrap_err()
                 .contains("12 digits")
+        );
+        let refused = ApiFailure {
+            status: Some(400),
+            reason: "PUT /dependencies/444444444444/p answered 400: pipeline p@444444444444 cannot wait for itself".into(),
+        };
+        assert!(
+            refused
+                .with_hint()
+                .ends_with("(fix the pipeline's definition and deploy it again)")
+        );
+        let failed = ApiFailure {
+            status: Some(502),
+            ..refused.clone()
+        };
+        assert!(failed.with_hint().contains("retry the deployment"));
+        let forbidden = ApiFailure {
+            status: Some(403),
+            ..refused
+        };
+        assert_eq!(
+            forbidden.with_hint(),
+            forbidden.reason,
+            "the 403 says who may"
         );
         let odd = json!({"Trigger": "hourly"});
         assert!(

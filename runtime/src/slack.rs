@@ -150,11 +150,20 @@ impl ChannelWriter {
         let response = match api::parse_request(event) {
             Ok(request) => {
                 let span = info_span!("request", method = %request.method, path = %request.path);
-                self.route(&request).instrument(span).await?
+                // Logged in the span: the line names the request it answers.
+                async {
+                    let answer = self.route(&request).await;
+                    api::log_answer(&answer);
+                    answer
+                }
+                .instrument(span)
+                .await?
             }
-            Err(r) => r,
+            Err(r) => {
+                r.log();
+                r
+            }
         };
-        info!(status = response.status, "answered");
         Ok(response.to_proxy())
     }
 
@@ -281,39 +290,44 @@ impl Poster {
     /// # Errors
     /// A DynamoDB or Secrets Manager failure.
     pub async fn handle(&self, event: &Value) -> Result<Value, Error> {
-        let request = match api::parse_request(event) {
-            Ok(r) => r,
-            Err(r) => return Ok(r.to_proxy()),
+        let (message, pipeline) = match Self::accept(event) {
+            Ok(accepted) => accepted,
+            Err(refusal) => {
+                refusal.log();
+                return Ok(refusal.to_proxy());
+            }
         };
+        let span =
+            info_span!("message", executionArn = %message.execution_arn, pipeline = %pipeline);
+        let response = async {
+            let answer = self.post(&pipeline, &message).await;
+            api::log_answer(&answer);
+            answer
+        }
+        .instrument(span)
+        .await?;
+        Ok(response.to_proxy())
+    }
+
+    /// The request's message and its pipeline, or the 4xx refusing it.
+    fn accept(event: &Value) -> Result<(Notification, PipelineId), ApiResponse> {
+        let request = api::parse_request(event)?;
         if request
             .segments_after(env::MESSAGES_RESOURCE)
             .is_none_or(|rest| !rest.is_empty())
         {
-            return Ok(ApiResponse::client_error(
+            return Err(ApiResponse::client_error(
                 404,
                 format!("no such resource `{}`: use /messages", request.path),
-            )
-            .to_proxy());
+            ));
         }
         if request.method != "POST" {
-            return Ok(request.method_not_allowed(&["POST"]).to_proxy());
+            return Err(request.method_not_allowed(&["POST"]));
         }
-        let message: Notification = match request.json() {
-            Ok(m) => m,
-            Err(r) => return Ok(r.to_proxy()),
-        };
-        let pipeline = match check_notification(&message) {
-            Ok(p) => p,
-            Err(r) => return Ok(r.to_proxy()),
-        };
-        if let Err(r) = request.authorize(&pipeline) {
-            return Ok(r.to_proxy());
-        }
-        let span =
-            info_span!("message", executionArn = %message.execution_arn, pipeline = %pipeline);
-        let response = self.post(&pipeline, &message).instrument(span).await?;
-        info!(status = response.status, "answered");
-        Ok(response.to_proxy())
+        let message: Notification = request.json()?;
+        let pipeline = check_notification(&message)?;
+        request.authorize(&pipeline)?;
+        Ok((message, pipeline))
     }
 
     async fn post(
@@ -325,7 +339,9 @@ impl Poster {
         if channels.is_empty() {
             return Ok(ApiResponse::client_error(
                 404,
-                format!("pipeline {pipeline} has no Slack channels registered"),
+                format!(
+                    "pipeline {pipeline} has no Slack channels registered: list them under `alerts.slack.channels` in its pipeline.yaml and deploy its stack"
+                ),
             ));
         }
         let token = self.token().await?;
@@ -361,7 +377,8 @@ impl Poster {
                         // Slack has it: a failure here only risks one repeat, so it is
                         // logged rather than failing the channels still to post.
                         if let Err(e) = self.mark_sent(marker, &p.ts).await {
-                            warn!(channel = %channel, error = %e, "posted, but not marked as posted");
+                            warn!(channel = %channel, error = %e,
+                                "posted, but not marked as posted: a retried delivery may post it to this channel again");
                         }
                     }
                     posted.push(json!({"channel": p.channel, "ts": p.ts, "threadTs": p.thread_ts}))
@@ -487,17 +504,25 @@ impl Poster {
         if let Some(token) = cached.as_ref() {
             return Ok(token.clone());
         }
+        let name = &self.settings.token_secret;
         let secret = self
             .secrets
             .get_secret_value()
-            .secret_id(&self.settings.token_secret)
+            .secret_id(name)
             .send()
             .await
-            .map_err(|e| format!("reading the Slack token secret: {}", error_text(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "reading the Slack token secret {name}: {}; check that the secret exists and that the poster's role may read it",
+                    error_text(&e)
+                )
+            })?;
+        let store = "store the bot token (xoxb-…) as its text, or as JSON {\"token\": \"xoxb-…\"}";
         let text = secret
             .secret_string()
-            .ok_or("the Slack token secret has no string value")?;
-        let token = token_from_secret(text).ok_or("the Slack token secret is empty")?;
+            .ok_or_else(|| format!("the Slack token secret {name} has no string value: {store}"))?;
+        let token = token_from_secret(text)
+            .ok_or_else(|| format!("the Slack token secret {name} holds no token: {store}"))?;
         *cached = Some(token.clone());
         Ok(token)
     }

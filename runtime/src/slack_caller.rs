@@ -50,6 +50,15 @@ impl SlackCaller {
             warn!("not an SNS event: no Records");
         }
         for record in &records {
+            // Before the notification is read, the topic (`dpc-<pipeline>-alerts`) and
+            // the message id are all that say which message a line is about.
+            let sns = |field: &str| {
+                record
+                    .pointer(&format!("/Sns/{field}"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("-")
+                    .to_string()
+            };
             let attribute = record
                 .pointer(&format!(
                     "/Sns/MessageAttributes/{}/Value",
@@ -59,12 +68,14 @@ impl SlackCaller {
             let mut message = match attribute.map(serde_json::from_str::<Notification>) {
                 Some(Ok(m)) => m,
                 Some(Err(e)) => {
-                    error!(error = %e, "the notification attribute is unreadable: dropped");
+                    error!(topic = %sns("TopicArn"), messageId = %sns("MessageId"), error = %e,
+                        "the notification attribute is unreadable: dropped");
                     out.dropped += 1;
                     continue;
                 }
                 None => {
-                    warn!("an SNS message without a dpc notification: dropped");
+                    warn!(topic = %sns("TopicArn"), messageId = %sns("MessageId"),
+                        "an SNS message without a dpc notification (only the execution tracker's carry one): dropped");
                     out.dropped += 1;
                     continue;
                 }
@@ -112,7 +123,17 @@ impl SlackCaller {
                 error!(reason = %f.reason, "the Slack API refused the message: dropped");
                 Ok(false)
             }
-            Err(f) => Err(f.reason.into()),
+            Err(f) => {
+                warn!(reason = %f.reason,
+                    "the Slack API did not take the message; the invocation fails so it is delivered again");
+                // The dead-letter queue keeps this text without the span: it names the
+                // message itself.
+                Err(format!(
+                    "forwarding the {} notification of execution {} to the Slack API: {}",
+                    message.status, message.execution_arn, f.reason
+                )
+                .into())
+            }
         }
     }
 }

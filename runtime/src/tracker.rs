@@ -22,12 +22,13 @@ use crate::notification::{self, Kind, Notification};
 use crate::trigger_manager::Error;
 use aws_sdk_sns::types::MessageAttributeValue;
 use base64::Engine as _;
+use dpc_model::PipelineId;
 use dpc_model::contract::alerts;
 use dpc_model::naming::AwsEnv;
 use serde::Deserialize;
 use serde_json::Value;
 use std::io::Read;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, error, info, info_span, warn};
 
 /// The claims table's prefix of a notification's id.
 const NOTIFIED_PREFIX: &str = "notified#";
@@ -127,14 +128,24 @@ pub fn step_message(line: &str, current_step: &mut Option<String>) -> Option<Not
         pipeline.name,
         status.to_ascii_lowercase().replace('_', " ")
     );
-    if matches!(status, "FAILED" | "TIMED_OUT") {
+    let failed = matches!(status, "FAILED" | "TIMED_OUT");
+    if failed {
         let error = details.get("error").and_then(Value::as_str).unwrap_or("");
         let cause = details.get("cause").and_then(Value::as_str).unwrap_or("");
         if !error.is_empty() || !cause.is_empty() {
             text.push_str(&format!(" — {error} {cause}"));
         }
     }
-    text.push_str(&format!(" (execution {})", arn.name));
+    // The account too: the same pipeline may run in several accounts (dev, prod).
+    text.push_str(&format!(
+        " (execution {}, account {})",
+        arn.name, pipeline.account
+    ));
+    if failed {
+        // Where the reader sees the step's input, output and error in full.
+        text.push('\n');
+        text.push_str(&console_url(&arn.region, arn_text));
+    }
     Some(Notification {
         version: notification::VERSION.into(),
         pipeline: pipeline.name,
@@ -166,18 +177,19 @@ pub fn status_message(event: &Value) -> Result<Notification, String> {
         change.region
     );
     let error = detail.get("error").and_then(Value::as_str).unwrap_or("");
-    let cause = detail.get("cause").and_then(Value::as_str).unwrap_or("");
-    if !error.is_empty() || !cause.is_empty() {
-        text.push_str(&format!(
-            "\n{error}: {}",
-            crate::http::truncate(cause, 1000)
-        ));
+    let cause = crate::http::truncate(
+        detail.get("cause").and_then(Value::as_str).unwrap_or(""),
+        1000,
+    );
+    // No dangling `: ` when Step Functions gives only one of the two.
+    match (error.is_empty(), cause.is_empty()) {
+        (false, false) => text.push_str(&format!("\n{error}: {cause}")),
+        (false, true) => text.push_str(&format!("\n{error}")),
+        (true, false) => text.push_str(&format!("\n{cause}")),
+        (true, true) => {}
     }
-    text.push_str(&format!(
-        "\nhttps://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}",
-        region = change.region,
-        arn = change.event.execution
-    ));
+    text.push('\n');
+    text.push_str(&console_url(&change.region, &change.event.execution));
     Ok(Notification {
         version: notification::VERSION.into(),
         pipeline: change.event.pipeline.name,
@@ -189,6 +201,13 @@ pub fn status_message(event: &Value) -> Result<Notification, String> {
         text: crate::http::truncate(&text, notification::MAX_TEXT_CHARS),
         id: None,
     })
+}
+
+/// The Step Functions console's page of an execution.
+fn console_url(region: &str, execution_arn: &str) -> String {
+    format!(
+        "https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"
+    )
 }
 
 fn icon(status: &str) -> &'static str {
@@ -265,7 +284,8 @@ impl Tracker {
             for log in &payload.log_events {
                 if let Some(message) = step_message(&log.message, &mut current_step) {
                     let id = format!("{NOTIFIED_PREFIX}{}#log#{}", message.execution_arn, log.id);
-                    let span = info_span!("step", executionArn = %message.execution_arn);
+                    let span = info_span!("step", executionArn = %message.execution_arn,
+                        pipeline = %PipelineId::new(&message.account, &message.pipeline));
                     self.send_once(&id, message, &mut sent)
                         .instrument(span)
                         .await?;
@@ -282,7 +302,8 @@ impl Tracker {
                     return Ok(sent);
                 }
                 let id = format!("{NOTIFIED_PREFIX}{}", change.event.key());
-                let span = info_span!("status", executionArn = %message.execution_arn);
+                let span = info_span!("status", executionArn = %message.execution_arn,
+                    pipeline = %change.event.pipeline);
                 self.send_once(&id, message, &mut sent)
                     .instrument(span)
                     .await?;
@@ -321,7 +342,15 @@ impl Tracker {
                 sent.duplicates += 1;
                 return Ok(());
             }
-            Err(e) => return Err(format!("claiming notification {id}: {}", error_text(&e)).into()),
+            Err(e) => {
+                let why = format!(
+                    "claiming notification {id} in table {}: {}",
+                    self.claims_table,
+                    error_text(&e)
+                );
+                error!(error = %why, "the notification was not sent; the invocation fails so it is delivered again");
+                return Err(why.into());
+            }
         }
         match self.publish(&message).await {
             Ok(()) => {
@@ -330,13 +359,19 @@ impl Tracker {
                 Ok(())
             }
             Err(why) => {
-                let _ = self
+                // Drop the claim so the retry sends it.
+                let dropped = self
                     .ddb
                     .delete_item()
                     .table_name(&self.claims_table)
                     .key(env::claims::PARTITION, s(id))
                     .send()
                     .await;
+                if let Err(e) = dropped {
+                    warn!(id, error = %error_text(&e),
+                        "the notification's claim could not be dropped: the retry skips it as already notified, so it is lost");
+                }
+                error!(error = %why, "publishing the notification failed; the invocation fails so it is delivered again");
                 Err(why)
             }
         }
@@ -371,7 +406,14 @@ impl Tracker {
             .message_attributes(alerts::STATUS_ATTRIBUTE, string(message.status.clone())?)
             .send()
             .await
-            .map_err(|e| format!("publishing to {topic}: {}", error_text(&e)))?;
+            .map_err(|e| {
+                format!(
+                    "publishing the {} notification of execution {} to {topic}: {}",
+                    message.status,
+                    message.execution_arn,
+                    error_text(&e)
+                )
+            })?;
         Ok(())
     }
 }
@@ -392,6 +434,11 @@ mod tests {
             (m.kind, m.status.as_str(), m.step.as_deref()),
             (Kind::Step, "STARTED", Some("aggregate"))
         );
+        assert!(
+            !m.text.contains("console"),
+            "only failures link: {}",
+            m.text
+        );
         let failed = json!({"id": "8", "type": "TaskFailed", "execution_arn": arn,
             "details": {"error": "States.TaskFailed", "cause": "exit 1"}});
         let m = step_message(&failed.to_string(), &mut current).unwrap();
@@ -400,9 +447,54 @@ mod tests {
             ("FAILED", Some("aggregate"))
         );
         assert!(m.text.contains("States.TaskFailed exit 1"), "{}", m.text);
+        // Which run, in which account, and where to look.
+        assert!(
+            m.text.contains("(execution r1, account 444444444444)")
+                && m.text.contains(&format!(
+                    "console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/{arn}"
+                )),
+            "{}",
+            m.text
+        );
         let pass = json!({"id": "9", "type": "PassStateEntered", "execution_arn": arn, "details": {"name": "x"}});
         assert_eq!(step_message(&pass.to_string(), &mut current), None);
         assert_eq!(step_message("not json", &mut current), None);
+    }
+
+    #[test]
+    fn a_status_message_gives_what_step_functions_said_without_dangling_separators() {
+        let arn = "arn:aws:states:eu-west-1:444444444444:execution:dpc-pipeline-x:r1";
+        let event = |detail_extra: Value| {
+            let mut detail = json!({"executionArn": arn, "status": "FAILED",
+                "startDate": 1_795_669_200_000_i64, "stopDate": 1_795_669_260_000_i64});
+            detail
+                .as_object_mut()
+                .unwrap()
+                .extend(detail_extra.as_object().unwrap().clone());
+            json!({"source": "aws.states", "detail-type": "Step Functions Execution Status Change",
+                "time": "2026-11-26T09:10:05Z", "detail": detail})
+        };
+        let both = status_message(&event(json!({"error": "E", "cause": "why"}))).unwrap();
+        assert!(
+            both.text.starts_with(
+                "❌ pipeline-x FAILED (execution r1, account 444444444444, eu-west-1)\nE: why\n"
+            ),
+            "{}",
+            both.text
+        );
+        let error_only = status_message(&event(json!({"error": "States.Timeout"}))).unwrap();
+        assert!(
+            error_only.text.contains("\nStates.Timeout\nhttps://"),
+            "{}",
+            error_only.text
+        );
+        let cause_only = status_message(&event(json!({"cause": "exit 1"}))).unwrap();
+        assert!(
+            cause_only.text.contains("\nexit 1\nhttps://"),
+            "{}",
+            cause_only.text
+        );
+        assert!(!cause_only.text.contains(": exit 1"), "{}", cause_only.text);
     }
 
     #[test]

@@ -159,6 +159,7 @@ impl TriggerManager {
         if let Some(why) = not_for_triggers(&change) {
             info!(
                 executionArn = %change.event.execution,
+                pipeline = %change.event.pipeline,
                 status = %change.event.status,
                 reason = why,
                 "ignoring a status event that must change nothing downstream"
@@ -176,7 +177,21 @@ impl TriggerManager {
             redriveCount = change.event.redrive_count,
             eventTime = %change.event.time,
         );
-        self.handle_change(change).instrument(span).await
+        // The error also reaches the dead-letter queue, where no span says which
+        // event it was: it names the event itself.
+        let what = format!(
+            "the {} event of pipeline {}, execution {}",
+            change.event.status, change.event.pipeline, change.event.execution
+        );
+        self.handle_change(change)
+            .instrument(span.clone())
+            .await
+            .inspect_err(|e| {
+                span.in_scope(|| {
+                    error!(error = %e, "the status event was not fully applied; it is delivered again (Lambda's retries, then the dead-letter queue's redrive)");
+                });
+            })
+            .map_err(|e| -> Error { format!("{what} was not fully applied: {e}").into() })
     }
 
     async fn handle_change(&self, change: StatusChange) -> Result<Outcome, Error> {
@@ -303,7 +318,9 @@ impl TriggerManager {
         match item.get("latest").map(dynamo::decode::<StatusEvent>) {
             Some(Ok(event)) => Ok(Some((event, version))),
             Some(Err(e)) => {
-                error!(pipeline = %pipeline, error = %e, "unreadable LATEST item: ignored");
+                error!(pipeline = %pipeline, table = %self.names.run_log,
+                    key = %format!("{} / {}", pipeline_key(pipeline), run_log::LATEST), error = %e,
+                    "the pipeline's LATEST item in the run log is unreadable and taken as absent; delete it so the pipeline's next status event writes it afresh");
                 Ok(None)
             }
             None => Ok(None),
@@ -372,7 +389,10 @@ impl TriggerManager {
                 match trigger_from_edge(item) {
                     Ok(pair) => out.push(pair),
                     // One broken registration must not stop the others' triggers.
-                    Err(why) => error!(reason = %why, "skipping an unreadable dependency"),
+                    Err(why) => error!(
+                        reason = %why,
+                        "skipping an unreadable dependency of this pipeline: its child is not evaluated until the child pipeline is registered again"
+                    ),
                 }
             }
             match page.last_evaluated_key() {
@@ -672,7 +692,8 @@ impl TriggerManager {
                 if let Err(e) = release {
                     warn!(record, error = %error_text(&e), "could not release the claim; its lease expires");
                 }
-                error!(record, error = %why, "the trigger event could not be put on the bus; it stays PENDING");
+                error!(record, bus = %self.names.bus, error = %why,
+                    "the trigger event could not be put on the central bus; it stays PENDING and is sent when the status event is delivered again");
                 Err(format!("putting trigger {record} on the bus failed: {why}").into())
             }
         }
@@ -756,7 +777,7 @@ impl TriggerManager {
                 }
                 Err(e) => last = error_text(&e),
             }
-            warn!(attempt, error = %last, "PutEvents failed");
+            warn!(attempt, bus = %self.names.bus, error = %last, "putting the trigger event on the central bus failed");
             if attempt < self.put_attempts {
                 tokio::time::sleep(delay).await;
                 delay *= 2;

@@ -133,7 +133,9 @@ async fn answers_cloudformation_on_success_failure_and_delete() {
     );
     let reason = body["Reason"].as_str().unwrap();
     assert!(
-        reason.contains("pipeline-y@444444444444") && reason.contains("cannot wait for itself"),
+        reason.contains("pipeline-y@444444444444")
+            && reason.contains("cannot wait for itself")
+            && reason.contains("fix the pipeline's definition and deploy it again"),
         "{reason}"
     );
 
