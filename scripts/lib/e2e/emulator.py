@@ -34,3 +34,9 @@ class Emulator:
 
     def __exit__(self, *exc) -> None:
         self._server.stop()
+        # moto's state lives in this process, not in the server: the next emulator
+        # starts empty, as a fresh server would.
+        from moto.moto_api._internal.models import moto_api_backend
+
+        moto_api_backend.reset()
+        moto_patches.forget()

@@ -20,6 +20,7 @@ from moto.cloudformation import urls as cfn_urls
 from moto.events import models as events_models
 from moto.iam.models import iam_backends
 
+import event_delivery
 import lambda_runner
 from moto.apigateway.models import apigateway_backends
 from moto.cloudformation import parsing as cfn_parsing
@@ -81,6 +82,14 @@ def account_credentials(account_id: str) -> tuple[str, str]:
             key = backend.create_access_key(user)
             _keys[account_id] = (key.access_key_id, key.secret_access_key)
         return _keys[account_id]
+
+
+def forget() -> None:
+    """Drops what the patches remember of a reset moto (its access keys, logs)."""
+    with _keys_lock:
+        _keys.clear()
+    LAMBDA_LOGS.clear()
+    event_delivery.DELIVERED.clear()
 
 
 def apply(port: int) -> None:
@@ -154,6 +163,10 @@ def apply(port: int) -> None:
     for pattern in list(cfn_urls.url_paths):
         if pattern.endswith("/cfnresponse$"):
             cfn_urls.url_paths[pattern] = cfn_responses.CloudFormationResponse.cfnresponse
+
+    # EventBridge's delivery to Lambda, Step Functions and other accounts' buses
+    # (event_delivery.py says what moto lacks).
+    event_delivery.apply()
 
     # moto: `Ref` to an AWS::Events::EventBus yields the model object (no
     # physical_resource_id), which breaks every rule on that bus. AWS: the bus's name.

@@ -1,8 +1,11 @@
 """dpc's end-to-end test: an assembly (the case study, synthesized with --bundle)
 deployed into moto, patched (moto_patches.py), and run through the scenarios.
 
-Usage: run.py ASSEMBLY. Prints `e2e: NAME: ok` or what differed for each scenario;
-exits 1 when any differed.
+Usage: run.py ASSEMBLY        prints `e2e: NAME: ok` or what differed for each
+                              scenario; exits 1 when any differed
+       run.py --self-test ASSEMBLY   breaks copies of the assembly (mutations.py) and
+                              checks that each break fails the scenario it must, and
+                              only that one
 """
 
 from __future__ import annotations
@@ -25,36 +28,67 @@ def show_lambda_logs(last: int = 4) -> None:
             print(f"  | {line[:1500]}")
 
 
-def main(folder: str) -> int:
-    started = time.time()
-    failed = 0
+def main(folder: str, quiet: bool = False) -> dict[str, str | None]:
+    """Deploys `folder` and runs every scenario; what differed, per scenario."""
+    results: dict[str, str | None] = {}
     with Emulator() as emulator:
         platform = Platform(emulator.endpoint, folder)
         try:
             try:
                 platform.deploy_all()
             except deploy.DeployError as e:
-                print(f"e2e: deployed: {e}")
-                show_lambda_logs()
-                return 1
+                # Nothing else can run on a platform that is not there.
+                results = {name: f"not deployed: {e}" for name, _ in scenarios.SCENARIOS}
+                if not quiet:
+                    print(f"e2e: deployed: {e}")
+                    show_lambda_logs()
+                return results
             for name, scenario in scenarios.SCENARIOS:
                 try:
                     differed = scenario(platform)
                 except Exception as e:  # a scenario that crashes has failed, saying how
                     differed = f"{type(e).__name__}: {e}"
-                if differed:
-                    failed += 1
-                    print(f"e2e: {name}: {differed}")
-                    show_lambda_logs()
-                else:
-                    print(f"e2e: {name}: ok")
+                results[name] = differed
+                if not quiet:
+                    print(f"e2e: {name}: {differed or 'ok'}")
+                    if differed:
+                        show_lambda_logs()
         finally:
             platform.close()
-    print(f"e2e: {len(scenarios.SCENARIOS) - failed} of {len(scenarios.SCENARIOS)} scenarios ok in {time.time() - started:.1f} s")
-    return 1 if failed else 0
+    return results
+
+
+def self_test(folder: str) -> int:
+    import tempfile
+
+    import mutations
+
+    bad = 0
+    with tempfile.TemporaryDirectory(prefix="dpc-e2e-mutants-") as into:
+        for mutation, must_fail in mutations.MUTATIONS:
+            results = main(mutations.broken_copy(folder, mutation, into), quiet=True)
+            failing = sorted(name for name, differed in results.items() if differed)
+            # The break must fail its scenario; a break after deployment must not fail
+            # the deployment (a scenario that depends on it may fail with it).
+            caught = must_fail in failing and (must_fail == "deployed" or "deployed" not in failing)
+            if caught:
+                print(f"e2e self-test: {mutation.__name__}: caught by `{must_fail}` ({results[must_fail]})")
+            else:
+                bad += 1
+                print(f"e2e self-test: {mutation.__name__}: NOT caught: expected `{must_fail}` to fail, failing: {failing}")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: run.py ASSEMBLY")
-    sys.exit(main(sys.argv[1]))
+    args = sys.argv[1:]
+    started = time.time()
+    if len(args) == 2 and args[0] == "--self-test":
+        code = self_test(args[1])
+    elif len(args) == 1 and not args[0].startswith("-"):
+        results = main(args[0])
+        ok = sum(1 for name, _ in scenarios.SCENARIOS if name in results and not results[name])
+        print(f"e2e: {ok} of {len(scenarios.SCENARIOS)} scenarios ok in {time.time() - started:.1f} s")
+        code = 0 if ok == len(scenarios.SCENARIOS) else 1
+    else:
+        sys.exit("usage: run.py ASSEMBLY | run.py --self-test ASSEMBLY")
+    sys.exit(code)
