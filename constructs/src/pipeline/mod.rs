@@ -498,19 +498,12 @@ pub fn plan(pipeline: &Pipeline) -> Result<Plan, Diagnostic> {
     })
 }
 
-/// The `s3://` locations in EMR configurations' property values (nested ones too); a
-/// value may list several, separated by commas (`spark.jars`).
+/// The `s3://` locations in EMR configurations' property values (nested ones too).
 fn configuration_s3_urls(configurations: &[dpc_schema::EmrConfiguration]) -> Vec<String> {
     let mut out = Vec::new();
     for configuration in configurations {
         for value in configuration.properties.values() {
-            out.extend(
-                value
-                    .split([',', ' '])
-                    .map(str::trim)
-                    .filter(|u| u.starts_with("s3://"))
-                    .map(str::to_owned),
-            );
+            out.extend(dpc_schema::s3_locations_in(value).map(str::to_owned));
         }
         out.extend(configuration_s3_urls(&configuration.configurations));
     }

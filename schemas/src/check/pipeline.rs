@@ -288,8 +288,7 @@ fn other_account_access(
         }
     }
     for (text, pointer) in found {
-        // A property may hold several locations (`spark.jars: s3://a.jar,s3://b.jar`).
-        for uri in text.split([',', ' ']).filter(|u| u.starts_with("s3://")) {
+        for uri in crate::resolved::s3_locations_in(&text) {
             let bucket = uri["s3://".len()..].split('/').next().unwrap_or_default();
             let Some((owner, _)) = artifacts_bucket_owner(bucket) else {
                 continue;
@@ -297,10 +296,7 @@ fn other_account_access(
             if owner == own.id {
                 continue;
             }
-            let whose = platform.account_by_id(owner).map_or_else(
-                || format!("account {owner}"),
-                |a| format!("account `{}` ({owner})", a.alias),
-            );
+            let whose = account_named(platform, owner);
             cx.push(
                 Diagnostic::warning(
                     codes::OTHER_ACCOUNT_ACCESS,
@@ -324,10 +320,7 @@ fn other_account_access(
         if owner == own.id {
             continue;
         }
-        let whose = platform.account_by_id(owner).map_or_else(
-            || format!("account {owner}"),
-            |a| format!("account `{}` ({owner})", a.alias),
-        );
+        let whose = account_named(platform, owner);
         cx.push(
             Diagnostic::warning(
                 codes::OTHER_ACCOUNT_ACCESS,
@@ -345,6 +338,14 @@ fn other_account_access(
             At::Value,
         );
     }
+}
+
+/// "account `alias` (id)" for an account of the platform, "account id" for another.
+fn account_named(platform: &Platform, id: &str) -> String {
+    platform.account_by_id(id).map_or_else(
+        || format!("account {id}"),
+        |a| format!("account `{}` ({id})", a.alias),
+    )
 }
 
 /// Every property value of `configurations` (and their nested ones), with its pointer.

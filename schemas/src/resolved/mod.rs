@@ -11,7 +11,7 @@ mod step;
 pub use pipeline::{
     Access, BootstrapAction, Cluster, EmrConfiguration, HiveMetastore, InstanceGroup, Market,
     NotificationTarget, NotificationType, Notifications, Pipeline, Schedule, SourcePlaces, Target,
-    Trigger, WeekDay,
+    Trigger, WeekDay, s3_locations_in,
 };
 pub use platform::{Account, Central, EmrDefaults, Network, Platform};
 pub use step::{Script, ShellStep, SparkStep, Step, StepConfig};

@@ -348,6 +348,14 @@ pub enum Target {
     },
 }
 
+/// The `s3://` locations in a text: a property value may list several, separated by
+/// commas or spaces (`spark.jars: s3://a.jar,s3://b.jar`).
+pub fn s3_locations_in(text: &str) -> impl Iterator<Item = &str> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|u| u.starts_with("s3://"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
